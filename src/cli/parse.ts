@@ -1,0 +1,22 @@
+/** Argument parsers for commander: each returns a value or throws a one-line usage error. */
+import { InvalidArgumentError } from "commander";
+
+export function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`expected a whole number >= 1, got "${text}"`);
+  }
+  return value;
+}
+
+export function numberIn(min: number, max: number, { minExclusive = false } = {}) {
+  return (text: string): number => {
+    const value = Number(text);
+    const aboveMin = minExclusive ? value > min : value >= min;
+    if (text.trim() === "" || !Number.isFinite(value) || !aboveMin || value > max) {
+      const range = `${minExclusive ? "(" : "["}${min}, ${max}]`;
+      throw new InvalidArgumentError(`expected a number in ${range}, got "${text}"`);
+    }
+    return value;
+  };
+}

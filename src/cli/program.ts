@@ -1,0 +1,45 @@
+/** Builds the `deepconf` command line and runs it, mapping errors to exit codes. */
+import { Command, CommanderError } from "commander";
+import { InputError } from "../errors.js";
+import { type CliIO, processIO } from "./io.js";
+import { registerReplay } from "./replay.js";
+
+/** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or usage. */
+export const EXIT_OK = 0;
+export const EXIT_BUG = 1;
+export const EXIT_INPUT = 2;
+
+const VERSION = "0.1.0";
+
+export function buildProgram(io: CliIO): Command {
+  const program = new Command("deepconf")
+    .description("DeepConf (Deep Think with Confidence) for LLM safety experiments")
+    .version(VERSION)
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+  registerReplay(program, io);
+  for (const command of program.commands) {
+    command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
+  }
+  return program;
+}
+
+/** Runs the CLI on argv (without node and script) and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  try {
+    await buildProgram(io).parseAsync([...argv], { from: "user" });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its message (usage, --help, --version).
+      return error.exitCode === 0 ? EXIT_OK : EXIT_INPUT;
+    }
+    if (error instanceof InputError) {
+      io.stderr(`deepconf: ${error.message}\n`);
+      return EXIT_INPUT;
+    }
+    io.stderr(`deepconf: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    return EXIT_BUG;
+  }
+}
