@@ -7,7 +7,10 @@ import { parseArgs } from "node:util";
 import { syntheticPool } from "./synthetic-pool.js";
 
 const { values } = parseArgs({
-  options: { out: { type: "string", default: "examples/pool.jsonl" }, seed: { type: "string", default: "7" } },
+  options: {
+    out: { type: "string", default: "examples/pool.jsonl" },
+    seed: { type: "string", default: "7" },
+  },
 });
 
 const lines: string[] = [];
@@ -22,10 +25,17 @@ for (const trace of syntheticPool({
 })) {
   const rows: number[][] = [];
   for (let p = 0; p < trace.tokens; p++) {
-    rows.push(Array.from(trace.logprobs.subarray(p * 20, p * 20 + 20), (x) => Math.round(x * 100) / 100));
+    rows.push(
+      Array.from(trace.logprobs.subarray(p * 20, p * 20 + 20), (x) => Math.round(x * 100) / 100),
+    );
   }
   lines.push(
-    JSON.stringify({ instance_id: trace.instanceId, trace_id: trace.traceId, answer: trace.answer, topk_logprobs: rows }),
+    JSON.stringify({
+      instance_id: trace.instanceId,
+      trace_id: trace.traceId,
+      answer: trace.answer,
+      topk_logprobs: rows,
+    }),
   );
 }
 writeFileSync(values.out, `${lines.join("\n")}\n`);

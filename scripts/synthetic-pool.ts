@@ -30,7 +30,11 @@ export function seededRandom(seed: number) {
   const rng = xoroshiro128plus(seed);
   const uniform = () => uniformFloat64(rng);
   const normal = () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-  return { uniform, normal, integer: (lo: number, hi: number) => lo + Math.floor(uniform() * (hi - lo + 1)) };
+  return {
+    uniform,
+    normal,
+    integer: (lo: number, hi: number) => lo + Math.floor(uniform() * (hi - lo + 1)),
+  };
 }
 
 /** Writes one position's descending top-k log-probs into out[offset ..). */

@@ -9,7 +9,7 @@ export const DEFAULT_TOPK = 20;
 
 /** Clamps a log-prob to [LOGPROB_FLOOR, +inf); NaN becomes the floor (NaN >= x is false). */
 export function floorLogprob(x: number): number {
-  // biome-ignore lint/complexity/useMathMinMax: Math.max(NaN, floor) is NaN; NaN must be floored.
+  // Not Math.max: Math.max(NaN, floor) is NaN, and NaN must be floored too.
   return x >= LOGPROB_FLOOR ? x : LOGPROB_FLOOR;
 }
 

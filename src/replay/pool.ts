@@ -26,6 +26,22 @@ const traceLine = z.object({
   topk_logprobs: z.array(z.unknown()),
 });
 
+const EXPECTED: Record<string, string> = {
+  instance_id: "a non-empty string",
+  trace_id: "a non-empty string",
+  answer: "a string or null",
+  topk_logprobs: "an array with one row of log-probs per generated position",
+};
+
+/** Plain words for the first schema problem of a line: which field, and what is wrong. */
+function schemaProblem(issue: z.core.$ZodIssue, json: unknown): [string | null, string] {
+  if (issue.path.length === 0) return [null, `expected a JSON object, got ${describe(json)}`];
+  const field = issue.path.join(".");
+  const value = (json as Record<string, unknown>)[String(issue.path[0])];
+  if (value === undefined) return [field, "missing required field"];
+  return [field, `expected ${EXPECTED[field] ?? issue.message}, got ${describe(value)}`];
+}
+
 function parseJsonLine(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -120,10 +136,7 @@ export async function readPool(file: string, { topk }: ReadPoolOptions): Promise
     }
     const parsed = traceLine.safeParse(json);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0] as z.core.$ZodIssue;
-      const field = issue.path.length > 0 ? issue.path.join(".") : null;
-      const missing = issue.code === "invalid_type" && issue.input === undefined;
-      where(field, missing ? "missing required field" : issue.message);
+      where(...schemaProblem(parsed.error.issues[0] as z.core.$ZodIssue, json));
     }
     const line = parsed.data as z.infer<typeof traceLine>;
 

@@ -1,13 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
-  LOGPROB_FLOOR,
   floorLogprob,
+  LOGPROB_FLOOR,
   tokenConfidence,
   tokenConfidenceAt,
 } from "../../src/engine/confidence.js";
 
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe("token confidence", () => {
   test("is the negated mean of the top-k log-probs (hand value)", () => {

@@ -8,7 +8,8 @@ function naiveGroups(c: number[], n: number): number[] {
   if (c.length === 0) return [];
   if (c.length < n) return [c.reduce((a, b) => a + b, 0) / c.length];
   const groups: number[] = [];
-  for (let j = 0; j + n <= c.length; j++) groups.push(c.slice(j, j + n).reduce((a, b) => a + b, 0) / n);
+  for (let j = 0; j + n <= c.length; j++)
+    groups.push(c.slice(j, j + n).reduce((a, b) => a + b, 0) / n);
   return groups;
 }
 
@@ -37,13 +38,20 @@ describe("ConfidenceMonitor", () => {
 
   test("property: stop point and stats at the stop equal the batch ones", () => {
     fc.assert(
-      fc.property(confidences, geometry, fc.double({ min: 0, max: 30, noNaN: true }), (c, options, threshold) => {
-        const monitor = new ConfidenceMonitor({ ...options, threshold });
-        const stoppedAt = feed(monitor, c);
-        expect(stoppedAt).toBe(stopPoint(c, options.window, threshold));
-        expect(monitor.stopped).toBe(stoppedAt !== null);
-        expect(monitor.stats()).toStrictEqual(traceStats(c.slice(0, stoppedAt ?? c.length), options));
-      }),
+      fc.property(
+        confidences,
+        geometry,
+        fc.double({ min: 0, max: 30, noNaN: true }),
+        (c, options, threshold) => {
+          const monitor = new ConfidenceMonitor({ ...options, threshold });
+          const stoppedAt = feed(monitor, c);
+          expect(stoppedAt).toBe(stopPoint(c, options.window, threshold));
+          expect(monitor.stopped).toBe(stoppedAt !== null);
+          expect(monitor.stats()).toStrictEqual(
+            traceStats(c.slice(0, stoppedAt ?? c.length), options),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -54,7 +62,7 @@ describe("ConfidenceMonitor", () => {
         const fast = [...groupConfidences(c, n)];
         const naive = naiveGroups(c, n);
         expect(fast).toHaveLength(naive.length);
-        fast.forEach((g, j) => expect(g).toBeCloseTo(naive[j] as number, 9));
+        for (const [j, g] of fast.entries()) expect(g).toBeCloseTo(naive[j] as number, 9);
       }),
       { numRuns: 300 },
     );

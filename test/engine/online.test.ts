@@ -46,13 +46,21 @@ describe("OnlineController", () => {
     run(controller, "a", [5, 5]);
     expect(controller.canStartTrace()).toBe(false);
     expect(controller.done).toBe(true);
-    expect(controller.result()).toMatchObject({ stopReason: "consensus", tracesUsed: 2, consensus: 1 });
+    expect(controller.result()).toMatchObject({
+      stopReason: "consensus",
+      tracesUsed: 2,
+      consensus: 1,
+    });
   });
 
   test("tau >= 1 disables the consensus stop, even at beta = 1", () => {
     const controller = new OnlineController({ ...base, tau: 1, budget: 5 });
     while (controller.canStartTrace()) run(controller, "a", [5, 5]);
-    expect(controller.result()).toMatchObject({ stopReason: "budget", tracesUsed: 5, consensus: 1 });
+    expect(controller.result()).toMatchObject({
+      stopReason: "budget",
+      tracesUsed: 5,
+      consensus: 1,
+    });
   });
 
   test("later traces wait for the warmup to finish; misuse is an error", () => {
@@ -135,7 +143,15 @@ describe("OnlineController", () => {
   });
 
   test("DeepConf-low stops more traces than DeepConf-high on the same traces", () => {
-    const traces = [[5, 5, 5], [4, 4, 4], [3, 3, 3], [2, 2, 2], [4.5, 4.5, 4.5], [3.5, 3.5, 3.5], [2.5, 2.5, 2.5]];
+    const traces = [
+      [5, 5, 5],
+      [4, 4, 4],
+      [3, 3, 3],
+      [2, 2, 2],
+      [4.5, 4.5, 4.5],
+      [3.5, 3.5, 3.5],
+      [2.5, 2.5, 2.5],
+    ];
     const stops = (eta: number) => {
       const controller = new OnlineController({ ...base, warmup: 4, eta, budget: traces.length });
       for (const c of traces) run(controller, "a", c);

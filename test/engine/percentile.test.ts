@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { etaThreshold, percentile } from "../../src/engine/percentile.js";
 import { VARIANT_ETA } from "../../src/engine/online.js";
+import { etaThreshold, percentile } from "../../src/engine/percentile.js";
 
 // Reference values from numpy.percentile (default method "linear"), numpy 2.4.
 describe("percentile (numpy linear)", () => {

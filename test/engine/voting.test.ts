@@ -40,18 +40,31 @@ describe("weighted vote", () => {
   });
 
   test("ties go to the answer that appeared first", () => {
-    expect(weightedVote([{ answer: "b", weight: 1 }, { answer: "a", weight: 1 }]).answer).toBe("b");
+    expect(
+      weightedVote([
+        { answer: "b", weight: 1 },
+        { answer: "a", weight: 1 },
+      ]).answer,
+    ).toBe("b");
     const majority = ["x", "y", "y", "x"].map((answer) => ({ answer, weight: 1 }));
     expect(weightedVote(majority).answer).toBe("x");
   });
 
   test("null answers do not vote; no ballots means no answer", () => {
-    expect(weightedVote([{ answer: null, weight: 9 }, { answer: "a", weight: 1 }]).answer).toBe("a");
+    expect(
+      weightedVote([
+        { answer: null, weight: 9 },
+        { answer: "a", weight: 1 },
+      ]).answer,
+    ).toBe("a");
     expect(weightedVote([]).answer).toBeNull();
   });
 
   test("consensus is V(best) / sum V", () => {
-    const result = weightedVote([{ answer: "a", weight: 3 }, { answer: "b", weight: 1 }]);
+    const result = weightedVote([
+      { answer: "a", weight: 3 },
+      { answer: "b", weight: 1 },
+    ]);
     expect(consensus(result)).toBe(0.75);
     expect(consensus(weightedVote([]))).toBeNull();
   });
@@ -75,7 +88,9 @@ describe("top-eta filtering", () => {
   });
 
   test("empty traces take no part", () => {
-    expect(topEta([empty("a"), trace("b", { lowest: 2 })], "lowest", 10).map((t) => t.answer)).toEqual(["b"]);
+    expect(
+      topEta([empty("a"), trace("b", { lowest: 2 })], "lowest", 10).map((t) => t.answer),
+    ).toEqual(["b"]);
   });
 });
 
