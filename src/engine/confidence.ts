@@ -19,6 +19,16 @@ export function assertTopK(k: number): void {
   }
 }
 
+/** Sum of the k largest floored values of values[offset .. offset+count), count > k. */
+function largestSum(values: ArrayLike<number>, offset: number, count: number, k: number): number {
+  const floored = new Float64Array(count);
+  for (let i = 0; i < count; i++) floored[i] = floorLogprob(values[offset + i] as number);
+  floored.sort();
+  let sum = 0;
+  for (let i = count - k; i < count; i++) sum += floored[i] as number;
+  return sum;
+}
+
 /**
  * Confidence of one position whose log-probs are values[offset .. offset+count).
  * The values may come in any order; when count > k the k largest are used.
@@ -30,18 +40,20 @@ export function tokenConfidenceAt(
   count: number,
   k: number = DEFAULT_TOPK,
 ): number {
-  assertTopK(k);
-  if (count < k) {
-    throw new RangeError(`a position has ${count} log-probs but top-k needs at least ${k}`);
+  if (count !== k || !(k >= 1)) {
+    assertTopK(k);
+    if (count < k) {
+      throw new RangeError(`a position has ${count} log-probs but top-k needs at least ${k}`);
+    }
+    return -largestSum(values, offset, count, k) / k;
   }
+  // The hot path, once per generated token: exactly k values, the floor inlined by hand and
+  // copied to a local (reading a module-level const in the loop cost 3x here).
+  const floor = LOGPROB_FLOOR;
   let sum = 0;
-  if (count === k) {
-    for (let i = offset; i < offset + k; i++) sum += floorLogprob(values[i] as number);
-  } else {
-    const floored = new Float64Array(count);
-    for (let i = 0; i < count; i++) floored[i] = floorLogprob(values[offset + i] as number);
-    floored.sort();
-    for (let i = count - k; i < count; i++) sum += floored[i] as number;
+  for (let i = offset; i < offset + k; i++) {
+    const x = values[i] as number;
+    sum += x >= floor ? x : floor;
   }
   return -sum / k;
 }
