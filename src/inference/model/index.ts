@@ -1,0 +1,17 @@
+/** Finding a model's files: a local folder or a hub repository pinned to a commit. */
+export {
+  DTYPE_FILES,
+  DTYPES,
+  type Dtype,
+  dtypesAmong,
+  externalDataOf,
+  isDtype,
+  onnxPathOf,
+} from "./dtypes.js";
+export { fileSha256, modelFileHash, rememberFileHash, sha256OfFile } from "./file-hash.js";
+export {
+  pickModelFiles,
+  type ResolvedModel,
+  type ResolveModelOptions,
+  resolveModel,
+} from "./resolve.js";
