@@ -20,3 +20,11 @@ export function numberIn(min: number, max: number, { minExclusive = false } = {}
     return value;
   };
 }
+
+export function nonNegativeInteger(text: string): number {
+  const value = Number(text);
+  if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value)) {
+    throw new InvalidArgumentError(`expected a whole number >= 0, got "${text}"`);
+  }
+  return value;
+}

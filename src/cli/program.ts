@@ -1,7 +1,9 @@
 /** Builds the `deepconf` command line and runs it, mapping errors to exit codes. */
 import { Command, CommanderError } from "commander";
 import { InputError } from "../errors.js";
+import { registerGenerate } from "./generate.js";
 import { type CliIO, processIO } from "./io.js";
+import { registerModel } from "./model.js";
 import { registerReplay } from "./replay.js";
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or usage. */
@@ -19,9 +21,13 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   registerReplay(program, io);
-  for (const command of program.commands) {
+  registerGenerate(program, io);
+  registerModel(program, io);
+  const configure = (command: Command) => {
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
-  }
+    command.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
   return program;
 }
 

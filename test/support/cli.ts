@@ -1,8 +1,8 @@
 /** Runs the deepconf CLI in-process and captures what it prints. */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../src/cli/program.js";
+import { testTempDir } from "./tiny-model.js";
 
 export interface CliRun {
   code: number;
@@ -26,7 +26,7 @@ export async function deepconf(...argv: string[]): Promise<CliRun> {
 
 /** Writes text to a new file in a fresh temporary directory and returns its path. */
 export function tempFile(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "deepconf-test-")), name);
+  const path = join(testTempDir(), name);
   writeFileSync(path, text);
   return path;
 }

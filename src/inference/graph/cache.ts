@@ -1,0 +1,69 @@
+/**
+ * Augmented graphs live in the cache, keyed by the source file's hash, the top-k and the
+ * surgery version, so a model is rewritten once and later loads open the cached file directly.
+ * External weight files are linked, never copied: ONNX Runtime resolves them relative to the
+ * graph file, and a 2.4 GB copy per k would be absurd.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync } from "node:fs";
+import { link, mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import type { onnx as Onnx } from "onnx-proto";
+import onnxProto from "onnx-proto";
+import { AUGMENT_VERSION, augmentDecoder, externalDataFiles } from "./augment.js";
+
+// onnx-proto is CommonJS: its namespace comes through the default export.
+const { onnx } = onnxProto;
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+export interface AugmentedGraphOptions {
+  topk: number;
+  cacheDir: string;
+  /** Hash of the source file when already known (saves reading it again). */
+  sourceHash?: string;
+}
+
+/** Path of the augmented graph for `onnxPath`, building and caching it on first use. */
+export async function augmentedGraph(
+  onnxPath: string,
+  options: AugmentedGraphOptions,
+): Promise<string> {
+  const hash = options.sourceHash ?? (await sha256File(onnxPath));
+  const dir = join(
+    options.cacheDir,
+    "graphs",
+    `${hash.slice(0, 24)}-top${options.topk}-v${AUGMENT_VERSION}`,
+  );
+  const target = join(dir, "model.onnx");
+  if (existsSync(target)) return target;
+
+  const model = onnx.ModelProto.decode(await readFile(onnxPath));
+  augmentDecoder(model, options.topk);
+  const staging = `${dir}.tmp-${process.pid}`;
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging, { recursive: true });
+  try {
+    for (const file of externalDataFiles(model)) {
+      const source = resolve(dirname(onnxPath), file);
+      const linked = join(staging, file);
+      await mkdir(dirname(linked), { recursive: true });
+      // A hard link survives the source folder being moved; across file systems fall back to a symlink.
+      await link(source, linked).catch(() => symlink(source, linked));
+    }
+    await writeFile(join(staging, "model.onnx"), onnx.ModelProto.encode(model).finish());
+    await rename(staging, dir).catch(async (error) => {
+      // Another process finished the same graph first: theirs is as good as ours.
+      if (!existsSync(target)) throw error;
+      await rm(staging, { recursive: true, force: true });
+    });
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
+  }
+  return target;
+}

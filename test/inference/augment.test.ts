@@ -1,0 +1,63 @@
+/** Graph surgery and its on-disk cache, on the tiny test model. */
+import { readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import onnxProto from "onnx-proto";
+import * as ort from "onnxruntime-node";
+import { beforeAll, describe, expect, test } from "vitest";
+import { augmentDecoder, TOPK_IDS, TOPK_LOGPROBS } from "../../src/inference/graph/augment.js";
+import { augmentedGraph } from "../../src/inference/graph/cache.js";
+import { testTempDir, tinyModelDir } from "../support/tiny-model.js";
+
+const { onnx } = onnxProto;
+let source: string;
+
+beforeAll(async () => {
+  source = join(tinyModelDir(), "onnx", "model.onnx");
+}, 60_000);
+
+describe("graph augmentation", () => {
+  test("outputs the top-k of the last position instead of all logits", async () => {
+    const cacheDir = testTempDir("cache-");
+    const path = await augmentedGraph(source, { topk: 5, cacheDir });
+    const session = await ort.InferenceSession.create(path);
+    expect(session.outputNames).toContain(TOPK_LOGPROBS);
+    expect(session.outputNames).toContain(TOPK_IDS);
+    expect(session.outputNames).not.toContain("logits");
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor("int64", BigInt64Array.from([1n, 2n, 3n]), [1, 3]),
+      attention_mask: new ort.Tensor("int64", BigInt64Array.from([1n, 1n, 1n]), [1, 3]),
+      position_ids: new ort.Tensor("int64", BigInt64Array.from([0n, 1n, 2n]), [1, 3]),
+    };
+    for (const name of session.inputNames.filter((n) => n.startsWith("past_key_values"))) {
+      feeds[name] = new ort.Tensor("float32", new Float32Array(0), [1, 2, 0, 16]);
+    }
+    const out = await session.run(feeds);
+    expect(out[TOPK_LOGPROBS]?.dims).toEqual([1, 1, 5]);
+    expect(out[TOPK_IDS]?.dims).toEqual([1, 1, 5]);
+    const values = [...((out[TOPK_LOGPROBS] as ort.Tensor).data as Float32Array)];
+    expect(values).toEqual([...values].sort((a, b) => b - a));
+    expect(values.every((v) => v <= 0)).toBe(true);
+  });
+
+  test("is cached by source hash and k: the second call reuses the file", async () => {
+    const cacheDir = testTempDir("cache-");
+    const first = await augmentedGraph(source, { topk: 20, cacheDir });
+    const written = statSync(first).mtimeMs;
+    const again = await augmentedGraph(source, { topk: 20, cacheDir });
+    expect(again).toBe(first);
+    expect(statSync(again).mtimeMs).toBe(written);
+    const otherK = await augmentedGraph(source, { topk: 8, cacheDir });
+    expect(otherK).not.toBe(first);
+  });
+
+  test("refuses graphs it cannot change, with a reason", () => {
+    const model = onnx.ModelProto.decode(readFileSync(source));
+    augmentDecoder(model, 20);
+    expect(() => augmentDecoder(model, 20)).toThrow(/already augmented/);
+    const noLogits = onnx.ModelProto.create({
+      opsetImport: [{ domain: "", version: 17 }],
+      graph: { node: [], output: [{ name: "y" }] },
+    });
+    expect(() => augmentDecoder(noLogits, 20)).toThrow(/no 'logits' output/);
+  });
+});
