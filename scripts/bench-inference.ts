@@ -13,7 +13,7 @@
  * whichever is slower). Peak and bandwidth are measured here, with onnxruntime on the same threads.
  */
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { AutoModelForCausalLM, env, Tensor } from "@huggingface/transformers";
@@ -72,7 +72,7 @@ await ours.decoder.generate([{ inputIds: prompt.slice(0, 8), traces: 2, seed: 1 
   ...generation,
   maxNewTokens: 2,
 });
-let start = performance.now();
+const start = performance.now();
 const result = await ours.decoder.generate([{ inputIds: prompt, traces, seed: 0 }], {
   ...generation,
   maxNewTokens: newTokens,
@@ -81,40 +81,56 @@ const oursSeconds = seconds(start);
 const generated = result.traces.reduce((sum, t) => sum + t.tokenIds.length, 0);
 await ours.decoder.session.release();
 
-// ---- transformers.js
-log("transformers.js: batch of N copies of the prompt");
-env.allowRemoteModels = false;
-env.localModelPath = join(modelDir, "..");
-const peer = await AutoModelForCausalLM.from_pretrained(`${shapeName}-seed0`, {
-  dtype: "fp32",
-  device: device === "cuda" ? "cuda" : "cpu",
-  local_files_only: true,
-  session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
-});
-const batchOf = (n: number, ids: number[]) => ({
-  input_ids: new Tensor(
-    "int64",
-    BigInt64Array.from({ length: n * ids.length }, (_, i) => BigInt(ids[i % ids.length] as number)),
-    [n, ids.length],
-  ),
-  attention_mask: new Tensor("int64", new BigInt64Array(n * ids.length).fill(1n), [n, ids.length]),
-});
-const peerOptions = { do_sample: true, temperature: 0.7, top_k: 20 };
-await peer.generate({
-  ...batchOf(2, prompt.slice(0, 8)),
-  ...peerOptions,
-  max_new_tokens: 2,
-  min_new_tokens: 2,
-});
-start = performance.now();
-await peer.generate({
-  ...batchOf(traces, prompt),
-  ...peerOptions,
-  max_new_tokens: newTokens,
-  min_new_tokens: newTokens,
-});
-const peerSeconds = seconds(start);
-await peer.dispose();
+// ---- transformers.js (skipped when its full-vocabulary prefill logits cannot fit in memory)
+const peerLogitsBytes = 4 * traces * promptTokens * shape.vocabSize;
+const peerSkipped =
+  peerLogitsBytes > 0.4 * totalmem()
+    ? `transformers.js would materialise ${(peerLogitsBytes / 2 ** 30).toFixed(1)} GiB of prefill logits ([N, P, vocab] fp32) on a ${(totalmem() / 2 ** 30).toFixed(0)} GiB machine`
+    : null;
+/** transformers.js on the same folder: a batch of N copies of the prompt, sampling. */
+async function runPeer(): Promise<number> {
+  log("transformers.js: batch of N copies of the prompt");
+  env.allowRemoteModels = false;
+  env.localModelPath = join(modelDir, "..");
+  const peer = await AutoModelForCausalLM.from_pretrained(`${shapeName}-seed0`, {
+    dtype: "fp32",
+    device: device === "cuda" ? "cuda" : "cpu",
+    local_files_only: true,
+    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
+  });
+  const batchOf = (n: number, ids: number[]) => ({
+    input_ids: new Tensor(
+      "int64",
+      BigInt64Array.from({ length: n * ids.length }, (_, i) =>
+        BigInt(ids[i % ids.length] as number),
+      ),
+      [n, ids.length],
+    ),
+    attention_mask: new Tensor("int64", new BigInt64Array(n * ids.length).fill(1n), [
+      n,
+      ids.length,
+    ]),
+  });
+  const sample = { do_sample: true, temperature: 0.7, top_k: 20 };
+  await peer.generate({
+    ...batchOf(2, prompt.slice(0, 8)),
+    ...sample,
+    max_new_tokens: 2,
+    min_new_tokens: 2,
+  });
+  const begin = performance.now();
+  await peer.generate({
+    ...batchOf(traces, prompt),
+    ...sample,
+    max_new_tokens: newTokens,
+    min_new_tokens: newTokens,
+  });
+  const elapsed = seconds(begin);
+  await peer.dispose();
+  return elapsed;
+}
+if (peerSkipped !== null) log(`transformers.js skipped: ${peerSkipped}`);
+const peerSeconds = peerSkipped === null ? await runPeer() : Number.NaN;
 
 // ---- roofline: measured peak matmul rate and memory bandwidth
 function singleOpModel(
@@ -225,7 +241,7 @@ for (let step = 1; step < newTokens; step++) {
 }
 
 const oursRate = generated / oursSeconds;
-const peerRate = (traces * newTokens) / peerSeconds;
+const peerRate = peerSkipped === null ? (traces * newTokens) / peerSeconds : null;
 const rooflineRate = (traces * newTokens) / rooflineSeconds;
 const report = {
   model: shapeName,
@@ -236,7 +252,8 @@ const report = {
   prompt_tokens: promptTokens,
   ours_tokens_per_s: oursRate,
   transformersjs_tokens_per_s: peerRate,
-  ratio: oursRate / peerRate,
+  ratio: peerRate === null ? null : oursRate / peerRate,
+  transformersjs_skipped: peerSkipped,
   roofline_tokens_per_s: rooflineRate,
   fraction_of_roofline: oursRate / rooflineRate,
   engine_overhead_fraction: result.timing.engineMs / result.timing.decodeMs,

@@ -10,6 +10,7 @@ import { QWEN3_SAMPLING, type SamplingOptions } from "../inference/sampling.js";
 import type { Device } from "../inference/session.js";
 import type { CliIO } from "./io.js";
 import { nonNegativeInteger, numberIn, positiveInteger } from "./parse.js";
+import { downloadProgress } from "./progress.js";
 
 interface GenerateFlags {
   model: string;
@@ -107,6 +108,7 @@ export function registerGenerate(program: Command, io: CliIO): void {
     .option("--json", "print one JSON document")
     .action(async (flags: GenerateFlags) => {
       const sampling = samplingFrom(flags);
+      const progress = downloadProgress();
       const model = await loadModel(flags.model, {
         dtype: flags.dtype,
         device: flags.device,
@@ -115,7 +117,8 @@ export function registerGenerate(program: Command, io: CliIO): void {
         topk: Math.max(DEFAULT_TOPK, sampling.topK),
         cacheDir: flags.cacheDir,
         offline: flags.offline,
-      });
+        onProgress: progress.onProgress,
+      }).finally(progress.stop);
       for (const note of model.notes) io.stderr(`deepconf: ${note}\n`);
       const report = await generateText(model, {
         prompt: flags.prompt,

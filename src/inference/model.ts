@@ -88,7 +88,7 @@ export async function loadModel(spec: string, options: LoadModelOptions): Promis
     decoder: new Decoder(session, shape),
     tokenizer: await loadTokenizer(resolved.dir),
     device,
-    notes,
+    notes: [...resolved.notes, ...notes],
     eosTokenIds: eos,
     padTokenId:
       ids(generationConfig.pad_token_id)[0] ??

@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -23,6 +22,7 @@ import {
   RevisionNotFoundError,
 } from "../../src/hf/index.js";
 import { FakeHub } from "../support/fake-hub.js";
+import { testTempDir } from "../support/tiny-model.js";
 
 const TOKEN = "hf_AcceptedTokenDoNotLeak1234567890";
 const NOT_ACCEPTED = "hf_NotAcceptedTokenDoNotLeak0987654";
@@ -65,7 +65,7 @@ function newClient(options: HubClientOptions = {}): HubClient {
   return new HubClient({
     endpoint: hub.url,
     token: null,
-    cacheDir: mkdtempSync(join(tmpdir(), "deepconf-hub-")),
+    cacheDir: testTempDir("deepconf-hub-"),
     offline: false,
     env: {},
     retry: { baseDelayMs: 1, maxDelayMs: 4 },
@@ -148,7 +148,7 @@ describe("downloads and the cache", () => {
 
   test("a download that keeps breaking keeps its bytes, and the next run resumes them", async () => {
     hub.dropNext(3, { file: "onnx/model.onnx", afterBytes: 120_000 });
-    const cacheDir = mkdtempSync(join(tmpdir(), "deepconf-hub-"));
+    const cacheDir = testTempDir("deepconf-hub-");
     const error = await failure(
       newClient({ cacheDir, retry: { maxRetries: 0 } }).snapshot({ repo: TINY, pick: everything }),
     );
@@ -356,7 +356,7 @@ describe("retries", () => {
 
   test("429 that persists, or asks for too long a wait, fails clearly", async () => {
     hub.rateLimitNext(3, { retryAfter: 0 });
-    const cacheDir = mkdtempSync(join(tmpdir(), "deepconf-hub-"));
+    const cacheDir = testTempDir("deepconf-hub-");
     const persistent = await failure(
       newClient({ cacheDir, retry: { maxRetries: 2 } }).snapshot({ repo: TINY, pick: everything }),
     );
@@ -383,7 +383,7 @@ describe("retries", () => {
     expect(waits).toEqual([1, 2]);
 
     hub.failNext(10, { status: 500, kinds: ["api"] });
-    const cacheDir = mkdtempSync(join(tmpdir(), "deepconf-hub-"));
+    const cacheDir = testTempDir("deepconf-hub-");
     const error = await failure(
       newClient({ cacheDir, retry: { maxRetries: 1 } }).snapshot({ repo: TINY, pick: everything }),
     );
@@ -406,7 +406,7 @@ async function closedPort(): Promise<number> {
 
 describe("offline and unreachable", () => {
   test("offline with a cached snapshot: no request at all", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "deepconf-hub-"));
+    const cacheDir = testTempDir("deepconf-hub-");
     await newClient({ cacheDir }).snapshot({ repo: TINY, pick: everything });
     const before = hub.requests.length;
     for (const client of [
@@ -421,7 +421,7 @@ describe("offline and unreachable", () => {
   });
 
   test("offline without the files: say which are missing and how to get them", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "deepconf-hub-"));
+    const cacheDir = testTempDir("deepconf-hub-");
     const nothing = await failure(
       newClient({ cacheDir, offline: true }).snapshot({ repo: TINY, pick: everything }),
     );
@@ -440,7 +440,7 @@ describe("offline and unreachable", () => {
   });
 
   test("an unreachable hub is a clear error, and a cached snapshot stands in", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "deepconf-hub-"));
+    const cacheDir = testTempDir("deepconf-hub-");
     const port = await closedPort();
     const down = newClient({ cacheDir, endpoint: `http://127.0.0.1:${port}` });
     const error = await failure(down.snapshot({ repo: TINY, pick: everything }));

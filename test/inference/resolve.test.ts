@@ -2,14 +2,12 @@ import { createHash, randomBytes } from "node:crypto";
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { InputError } from "../../src/errors.js";
@@ -22,6 +20,7 @@ import {
   resolveModel,
 } from "../../src/inference/model/index.js";
 import { FakeHub } from "../support/fake-hub.js";
+import { testTempDir } from "../support/tiny-model.js";
 
 const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
 const CONFIG = { model_type: "qwen3", eos_token_id: 151645, bos_token_id: 151643, hidden_size: 8 };
@@ -32,7 +31,7 @@ function modelFolder(
   onnx: Record<string, Uint8Array | string>,
   extra: Record<string, string> = {},
 ) {
-  const dir = join(mkdtempSync(join(tmpdir(), "deepconf-model-")), "model");
+  const dir = join(testTempDir("deepconf-model-"), "model");
   const files: Record<string, Uint8Array | string> = {
     "config.json": JSON.stringify(CONFIG),
     "generation_config.json": JSON.stringify(GENERATION),
@@ -50,7 +49,7 @@ function modelFolder(
 
 const local = (dtype: ResolveModelOptions["dtype"] = "fp32"): ResolveModelOptions => ({
   dtype,
-  cacheDir: mkdtempSync(join(tmpdir(), "deepconf-cache-")),
+  cacheDir: testTempDir("deepconf-cache-"),
 });
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
@@ -171,7 +170,7 @@ describe("local folders", () => {
   });
 
   test("each broken folder gets a message naming the path and what to do", async () => {
-    const base = mkdtempSync(join(tmpdir(), "deepconf-bad-"));
+    const base = testTempDir("deepconf-bad-");
     const cases: [string, () => string, string | RegExp][] = [
       [
         "missing folder",
@@ -292,7 +291,7 @@ describe("hub models", () => {
   });
 
   test("downloads only the files of the dtype, then loads from the cache", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "deepconf-cache-"));
+    const cacheDir = testTempDir("deepconf-cache-");
     hub.requests.length = 0;
     const progress: string[] = [];
     const model = await resolveModel(
@@ -342,7 +341,7 @@ describe("hub models", () => {
   });
 
   test("offline: cached dtype loads without the network, an uncached one says what is missing", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "deepconf-cache-"));
+    const cacheDir = testTempDir("deepconf-cache-");
     await resolveModel("org/qwen-onnx", fromHub("q4", cacheDir));
     const before = hub.requests.length;
     const offline = await resolveModel("org/qwen-onnx", fromHub("q4", cacheDir, { offline: true }));
@@ -362,7 +361,7 @@ describe("hub models", () => {
     );
     expect(hub.requests.length).toBe(before);
 
-    const empty = mkdtempSync(join(tmpdir(), "deepconf-cache-"));
+    const empty = testTempDir("deepconf-cache-");
     const none = await failure(
       resolveModel("org/qwen-onnx", fromHub("q4", empty, { offline: true })),
     );
@@ -374,14 +373,14 @@ describe("hub models", () => {
   test("a revision after @ is pinned to its commit", async () => {
     const v1 = hub.shaOf("org/qwen-onnx");
     hub.setBranch("org/qwen-onnx", "v1", v1);
-    const cacheDir = mkdtempSync(join(tmpdir(), "deepconf-cache-"));
+    const cacheDir = testTempDir("deepconf-cache-");
     const model = await resolveModel("org/qwen-onnx@v1", fromHub("q4", cacheDir));
     expect(model).toMatchObject({ revision: "v1", sha: v1 });
     expect(readFileSync(join(cacheDir, "hub/models--org--qwen-onnx/refs/v1"), "utf8")).toBe(v1);
   });
 
   test("hub repos: missing dtype, missing tokenizer, unknown name", async () => {
-    const cacheDir = mkdtempSync(join(tmpdir(), "deepconf-cache-"));
+    const cacheDir = testTempDir("deepconf-cache-");
     const sha = hub.shaOf("org/qwen-onnx").slice(0, 12);
     const dtype = await failure(resolveModel("org/qwen-onnx", fromHub("fp16", cacheDir)));
     expect(dtype.message).toBe(
