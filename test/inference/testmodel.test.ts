@@ -1,6 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AutoModelForCausalLM, AutoTokenizer, env, type Tensor } from "@huggingface/transformers";
 import onnxProto from "onnx-proto";
@@ -21,6 +20,7 @@ import {
   TEST_MODEL_SHAPES,
 } from "../../src/inference/testmodel/index.js";
 import { type LayerCache, qwen3Forward } from "../support/qwen3-forward.js";
+import { testTempDir } from "../support/tiny-model.js";
 
 const { onnx } = onnxProto;
 const shape = TEST_MODEL_SHAPES.tiny;
@@ -36,7 +36,7 @@ let session: ort.InferenceSession;
 const weights = makeWeights(shape, SEED);
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), "deepconf-testmodel-"));
+  root = testTempDir("deepconf-testmodel-");
   tiny = await buildTestModel({ out: join(root, "tiny"), shape: "tiny", seed: SEED });
   external = await buildTestModel({
     out: join(root, "external"),
@@ -306,6 +306,59 @@ describe("graph interface", () => {
       expect(names.has(name)).toBe(true);
     }
     expect(names.has("lm_head.weight")).toBe(false);
+  });
+
+  test("GQA attention is 4-D MatMuls on the cache, and onnxruntime reads the K cache in place", async () => {
+    const decode = (path: string) => onnx.ModelProto.decode(readFileSync(path)).graph;
+    const graph = decode(join(tiny.dir, MODEL_FILE));
+    const nodes = graph?.node ?? [];
+    const int64s = (name: string) => {
+      const raw = graph?.initializer?.find((t) => t.name === name)?.rawData as Uint8Array;
+      return Array.from(new BigInt64Array(Uint8Array.from(raw).buffer), Number); // raw may be a Buffer view
+    };
+    const named = (name: string) => nodes.find((n) => n.name === name);
+    const producer = (output: string) => nodes.find((n) => n.output?.includes(output));
+    const ints = (node: (typeof nodes)[number] | undefined, attribute: string) =>
+      node?.attribute?.find((a) => a.name === attribute)?.ints?.map(Number);
+    for (let i = 0; i < LAYERS; i++) {
+      const a = `/model/layers.${i}/self_attn`;
+      // scores = q [B, kv_heads, groups * S, D] x Transpose(present key, last two axes).
+      const qk = named(`${a}/MatMul`);
+      const keysT = producer(qk?.input?.[1] as string);
+      expect([keysT?.opType, keysT?.input, ints(keysT, "perm")]).toEqual([
+        "Transpose",
+        [`present.${i}.key`],
+        [0, 1, 3, 2],
+      ]);
+      expect(nodes.filter((n) => n.input?.includes(keysT?.output?.[0] as string))).toEqual([qk]);
+      const grouped = producer(qk?.input?.[0] as string);
+      expect(grouped?.opType).toBe("Reshape");
+      expect(int64s(grouped?.input?.[1] as string)).toEqual([0, KV_HEADS, -1, HEAD_DIM]);
+      // out = probs x present value, no Unsqueeze / broadcast in between.
+      expect(named(`${a}/MatMul_1`)?.input?.[1]).toBe(`present.${i}.value`);
+    }
+    expect(nodes.filter((n) => n.opType === "Unsqueeze" && n.name?.includes("/layers."))).toEqual(
+      [],
+    );
+
+    // After onnxruntime's fusions the only reader of each present key is one FusedMatMul with
+    // transB (the Transpose and the scale Mul folded in): no per-step copy of the K cache.
+    const optimized = join(root, "optimized.onnx");
+    const optimizing = await ort.InferenceSession.create(join(tiny.dir, MODEL_FILE), {
+      graphOptimizationLevel: "all",
+      optimizedModelFilePath: optimized,
+    });
+    await optimizing.release();
+    const fused = decode(optimized)?.node ?? [];
+    for (let i = 0; i < LAYERS; i++) {
+      const readers = fused.filter((n) => n.input?.includes(`present.${i}.key`));
+      expect(readers.map((n) => [n.opType, n.domain])).toEqual([["FusedMatMul", "com.microsoft"]]);
+      const attribute = (name: string) => readers[0]?.attribute?.find((x) => x.name === name);
+      expect(Number(attribute("transB")?.i)).toBe(1);
+      expect(attribute("alpha")?.f).toBeCloseTo(1 / Math.sqrt(HEAD_DIM), 6);
+      const valueReaders = fused.filter((n) => n.input?.includes(`present.${i}.value`));
+      expect(valueReaders.map((n) => n.opType)).toEqual(["MatMul"]);
+    }
   });
 });
 

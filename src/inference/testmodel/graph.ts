@@ -214,8 +214,9 @@ export function buildDecoderModel(options: DecoderGraphOptions): Onnx.ModelProto
     Array.from({ length: half }, (_, i) => shape.ropeTheta ** ((-2 * i) / d)),
   );
 
-  // Additive attention mask [B, 1, 1, S, T]: key j is visible to query i (absolute position
-  // P + i) when j <= P + i and attention_mask[b, j] = 1; otherwise the float32 lowest value.
+  // Additive attention mask [B, 1, S, T]: key j is visible to query i (absolute position P + i)
+  // when j <= P + i and attention_mask[b, j] = 1; otherwise the float32 lowest value. Tiled to
+  // [B, 1, groups * S, T] once for all layers, to match the grouped query rows (g * S + s) below.
   const m = "/model/attention_mask";
   const seqLen = g.op(m, "Gather", [g.op(m, "Shape", ["input_ids"]), c.one], { axis: 0 });
   const totalLen = g.op(m, "Gather", [g.op(m, "Shape", ["attention_mask"]), c.one], { axis: 0 });
@@ -230,8 +231,11 @@ export function buildDecoderModel(options: DecoderGraphOptions): Onnx.ModelProto
   const visible = g.op(m, "And", [causal, notPadded]);
   const maskZero = g.float("/const/mask_visible", [0], true);
   const maskLowest = g.float("/const/mask_hidden", [FLOAT32_LOWEST], true);
-  const mask4 = g.op(m, "Where", [visible, maskZero, maskLowest]);
-  const mask = g.op(m, "Unsqueeze", [mask4, c.axis1]);
+  const perQuery = g.op(m, "Where", [visible, maskZero, maskLowest]);
+  const mask =
+    groups === 1
+      ? perQuery
+      : g.op(m, "Tile", [perQuery, g.int64("/const/mask_group_repeats", [1, 1, groups, 1])]);
 
   // RoPE angles from position_ids: cos/sin [B, 1, S, head_dim], halves duplicated as in HF.
   const r = "/model/rotary_emb";
@@ -246,7 +250,7 @@ export function buildDecoderModel(options: DecoderGraphOptions): Onnx.ModelProto
 
   const qShape = g.int64("/const/q_heads_shape", [0, 0, numHeads, d]);
   const kvShape = g.int64("/const/kv_heads_shape", [0, 0, numKvHeads, d]);
-  const groupedShape = g.int64("/const/grouped_q_shape", [0, numKvHeads, groups, -1, d]);
+  const groupedShape = g.int64("/const/grouped_q_shape", [0, numKvHeads, -1, d]);
   const headsShape = g.int64("/const/heads_shape", [0, numHeads, -1, d]);
   const mergedShape = g.int64("/const/merged_heads_shape", [0, 0, numHeads * d]);
   const scale = g.float("/const/attention_scale", [1 / Math.sqrt(d)], true);
@@ -283,17 +287,17 @@ export function buildDecoderModel(options: DecoderGraphOptions): Onnx.ModelProto
       `present.${layer}.value`,
     );
 
-    // GQA without copying the cache: q as [B, kv_heads, groups, S, D] against keys [B, kv_heads,
-    // 1, D, T] broadcast over the group axis (q head h reads kv head floor(h / groups), as HF's
-    // repeat_kv does).
+    // GQA as plain 4-D batched MatMuls, with no copy of the cache and no broadcast over groups.
+    // Query heads are kv-major (head h reads kv head floor(h / groups), HF's repeat_kv), so q
+    // [B, heads, S, D] reshapes for free to [B, kv_heads, groups * S, D], row g * S + s, and each
+    // kv head's keys [T, D] serve all its query rows in one MatMul. K^T is a Transpose of the last
+    // two axes feeding only that MatMul, which onnxruntime folds into FusedMatMul(transB) together
+    // with the scale (alpha): the K cache is read in place, never transposed into a copy.
     const grouped = g.op(a, "Reshape", [q, groupedShape]);
-    const keysT = g.op(a, "Unsqueeze", [
-      g.op(a, "Transpose", [keys], { perm: [0, 1, 3, 2] }),
-      c.axis2,
-    ]);
+    const keysT = g.op(a, "Transpose", [keys], { perm: [0, 1, 3, 2] });
     const scores = g.op(a, "Mul", [g.op(a, "MatMul", [grouped, keysT]), scale]);
     const probs = g.op(a, "Softmax", [g.op(a, "Add", [scores, mask])], { axis: -1 });
-    const context = g.op(a, "MatMul", [probs, g.op(a, "Unsqueeze", [values, c.axis2])]);
+    const context = g.op(a, "MatMul", [probs, values]);
     const perHead = g.op(a, "Reshape", [context, headsShape]);
     const merged = g.op(a, "Reshape", [
       g.op(a, "Transpose", [perHead], { perm: [0, 2, 1, 3] }),
