@@ -13,6 +13,10 @@
  *   RepoNotFound with a token; gated -> 401 GatedRepo without a token, 403 GatedRepo with one
  *   whose account has not accepted the terms; unknown revision -> 404 RevisionNotFound; unknown
  *   file -> 404 EntryNotFound; unknown token -> 401 "Invalid credentials in Authorization header".
+ * - GET /api/whoami-v2: who a token belongs to ({type, name, auth: {accessToken: {role}}}); 401
+ *   "Invalid credentials in Authorization header" without a token or with an unknown one.
+ * - Branches besides main (e.g. refs/convert/parquet, where the hub keeps its parquet exports):
+ *   `commit(..., branch)` puts a commit there without moving main.
  * - Faults on demand: 429 with Retry-After and RateLimit, 5xx, a connection dropped after K body
  *   bytes, a server ignoring Range, a request that never gets an answer.
  * Every request is recorded, so tests can count what went over the wire.
@@ -40,6 +44,10 @@ export interface FakeRepoSpec {
 
 export interface FakeUser {
   token: string;
+  /** The account name whoami-v2 answers with (default "user"). */
+  name?: string;
+  /** The token's role in whoami-v2: "read" (default), "write" or "fineGrained". */
+  role?: string;
   /** Ids of gated repositories whose terms this account accepted. */
   accepted?: string[];
   /** Ids of private repositories this account may read. */
@@ -189,8 +197,13 @@ export class FakeHub {
     return this.commit(spec.id, spec.files, type);
   }
 
-  /** A new commit on main holding exactly `files`; returns its sha. */
-  commit(id: string, files: Record<string, string | Uint8Array>, type: FakeRepoType = "model") {
+  /** A new commit on `branch` (default main) holding exactly `files`; returns its sha. */
+  commit(
+    id: string,
+    files: Record<string, string | Uint8Array>,
+    type: FakeRepoType = "model",
+    branch = "main",
+  ) {
     const repo = this.#repo(type, id);
     const all: Record<string, string | Uint8Array> = { ".gitattributes": GITATTRIBUTES, ...files };
     const blobs = new Map<string, Blob>();
@@ -205,7 +218,7 @@ export class FakeHub {
       .digest("hex");
     const date = new Date(Date.UTC(2025, 0, 1) + this.#commitCount * 60_000).toISOString();
     repo.commits.push({ sha, files: blobs, date });
-    repo.branches.set("main", sha);
+    repo.branches.set(branch, sha);
     return sha;
   }
 
@@ -364,6 +377,10 @@ export class FakeHub {
       });
       return;
     }
+    if (url.pathname === "/api/whoami-v2") {
+      this.#whoami(response, record);
+      return;
+    }
     if (!api && !resolve) {
       this.#json(response, 404, { error: "Not Found" });
       return;
@@ -463,6 +480,30 @@ export class FakeHub {
       "Content-Type": "text/plain; charset=utf-8",
       ETag: `"${blob.gitSha1}"`,
       "X-Repo-Commit": commit.sha,
+    });
+  }
+
+  /** GET /api/whoami-v2, in the hub's shape (the fields a client may look at). */
+  #whoami(response: ServerResponse, record: RecordedRequest): void {
+    const token = /^Bearer (.+)$/.exec(record.authorization ?? "")?.[1] ?? null;
+    const user = token === null ? undefined : this.#users.get(token);
+    if (!user) {
+      const error = "Invalid credentials in Authorization header";
+      this.#json(response, 401, { error }, { "X-Error-Message": error });
+      return;
+    }
+    const name = user.name ?? "user";
+    this.#json(response, 200, {
+      type: "user",
+      id: createHash("md5").update(name).digest("hex").slice(0, 24),
+      name,
+      fullname: name,
+      isPro: false,
+      orgs: [],
+      auth: {
+        type: "access_token",
+        accessToken: { displayName: "deepconf", role: user.role ?? "read" },
+      },
     });
   }
 

@@ -1,0 +1,45 @@
+/**
+ * Runs `deepconf datasets ...` in-process as program.ts would (exit 2 for input errors), with
+ * the hub settings of a test. (The shared helper in support/cli.ts builds the whole program.)
+ */
+import { Command, CommanderError } from "commander";
+import { registerDatasets } from "../../src/cli/datasets.js";
+import { InputError } from "../../src/errors.js";
+import type { HubClientOptions } from "../../src/hf/index.js";
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function datasetsCli(args: string[], hub?: HubClientOptions): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const io = {
+    stdout: (text: string) => {
+      stdout += text;
+    },
+    stderr: (text: string) => {
+      stderr += text;
+    },
+  };
+  const program = new Command("deepconf");
+  registerDatasets(program, io, { hub });
+  const configure = (command: Command) => {
+    command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
+    command.commands.forEach(configure);
+  };
+  configure(program);
+  let code = 0;
+  try {
+    await program.parseAsync(["datasets", ...args], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) code = error.exitCode === 0 ? 0 : 2;
+    else if (error instanceof InputError) {
+      stderr += `deepconf: ${error.message}\n`;
+      code = 2;
+    } else throw error;
+  }
+  return { code, stdout, stderr };
+}
