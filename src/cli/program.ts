@@ -1,10 +1,14 @@
 /** Builds the `deepconf` command line and runs it, mapping errors to exit codes. */
 import { Command, CommanderError } from "commander";
 import { InputError } from "../errors.js";
+import { registerDatasets } from "./datasets.js";
 import { registerGenerate } from "./generate.js";
 import { type CliIO, processIO } from "./io.js";
 import { registerModel } from "./model.js";
+import { registerRefusal } from "./refusal.js";
 import { registerReplay } from "./replay.js";
+import { registerRescore } from "./rescore.js";
+import { registerRun } from "./run.js";
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or usage. */
 export const EXIT_OK = 0;
@@ -23,6 +27,10 @@ export function buildProgram(io: CliIO): Command {
   registerReplay(program, io);
   registerGenerate(program, io);
   registerModel(program, io);
+  registerDatasets(program, io);
+  registerRefusal(program, io);
+  registerRun(program, io);
+  registerRescore(program, io);
   const configure = (command: Command) => {
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
     command.commands.forEach(configure);

@@ -27,8 +27,10 @@ export interface GenerationRequest {
   inputIds: readonly number[];
   /** Traces to sample from this prompt. */
   traces: number;
-  /** Trace t samples with traceRandom(seed, t): same seed, same tokens. */
+  /** Trace t samples with traceRandom(seed, firstTrace + t): same seed, same tokens. */
   seed: number;
+  /** Index of this request's first trace, when an instance's traces come in several rounds. */
+  firstTrace?: number;
 }
 
 export type FinishReason = "eos" | "length" | "stopped";
@@ -178,7 +180,7 @@ export class Decoder {
         const row: Row = {
           request: r,
           trace: t,
-          random: traceRandom(request.seed, t),
+          random: traceRandom(request.seed, (request.firstTrace ?? 0) + t),
           pad: pads[r] as number,
           tokenIds: [],
         };

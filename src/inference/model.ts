@@ -25,6 +25,15 @@ export interface LoadModelOptions {
 export interface LoadedModel {
   name: string;
   dir: string;
+  /** Where the files came from, for run manifests. */
+  source: {
+    kind: "local" | "hub";
+    repo?: string;
+    revision?: string;
+    sha?: string;
+    fileHash: string;
+    dtype: Dtype;
+  };
   decoder: Decoder;
   tokenizer: PreTrainedTokenizer;
   device: ResolvedDevice;
@@ -85,6 +94,14 @@ export async function loadModel(spec: string, options: LoadModelOptions): Promis
   return {
     name: spec,
     dir: resolved.dir,
+    source: {
+      kind: resolved.source,
+      repo: resolved.repo,
+      revision: resolved.revision,
+      sha: resolved.sha,
+      fileHash: resolved.fileHash,
+      dtype: options.dtype,
+    },
     decoder: new Decoder(session, shape),
     tokenizer: await loadTokenizer(resolved.dir),
     device,

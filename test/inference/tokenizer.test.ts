@@ -21,6 +21,8 @@ describe("tokenizer and Qwen3 chat template, offline", () => {
     const tokenizer = await loadTokenizer(tinyModelDir());
     const ids = chatPromptIds(tokenizer, { prompt: "Hi", system: "Be brief.", thinking: false });
     expect(ids[0]).toBe(IM_START);
-    expect(tokenizer.decode(ids)).toMatch(/^<\|im_start\|>system\nBe brief\.<\|im_end\|>\n<\|im_start\|>user\nHi/);
+    expect(tokenizer.decode(ids)).toMatch(
+      /^<\|im_start\|>system\nBe brief\.<\|im_end\|>\n<\|im_start\|>user\nHi/,
+    );
   });
 });

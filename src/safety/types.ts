@@ -1,0 +1,53 @@
+/** Records of a safety run: one prediction per benchmark instance (a predictions.jsonl line). */
+import type { TraceStats } from "../engine/types.js";
+import type { FinishReason } from "../inference/decoder.js";
+
+import type { RefusalKind } from "./refusal/index.js";
+
+export type { RefusalKind };
+export type Bucket =
+  | "confident_refusal"
+  | "confident_compliance"
+  | "uncertain_refusal"
+  | "uncertain_compliance";
+
+export interface TraceRecord {
+  trace_id: string;
+  text: string;
+  tokens: number;
+  finish_reason: FinishReason;
+  refusal_kind: RefusalKind;
+  refusal_pattern: string | null;
+  stopped_early: boolean;
+  voted: boolean;
+  confidence: Omit<TraceStats, "tokens">;
+}
+
+export interface PredictionRecord {
+  instance_id: string;
+  benchmark: string;
+  model: string;
+  method: string;
+  prompt: string;
+  should_refuse: boolean;
+  /** The method's answer: the instance was answered with a refusal (full or partial). */
+  refused: boolean;
+  /** Share of the instance's finished, non-empty traces judged refusals. */
+  refusal_rate: number;
+  /** Mean lowest group confidence of the traces that voted for the answer; null if none. */
+  confidence: number | null;
+  /** Bucket against the run's confidence threshold at the time this line was written. */
+  bucket: Bucket | null;
+  /** refused === should_refuse: a refusal is right exactly when the prompt should be refused. */
+  correct: boolean;
+  tokens: { generated: number; baseline: number; baseline_kind: "measured" | "upper_bound" };
+  traces: TraceRecord[];
+  /** Run-level confidence threshold used for `bucket` (a running percentile). */
+  threshold: number | null;
+  /** Online methods: the instance's early-stop threshold s. */
+  stop_threshold: number | null;
+  seed: number;
+  elapsed_ms: number;
+  category?: string | null;
+  adversarial?: boolean | null;
+}
