@@ -136,7 +136,7 @@ export class Decoder {
     requests: readonly GenerationRequest[],
     options: GenerationOptions,
   ): Promise<GenerationResult> {
-    const { layers, kvHeads, headDim, topk } = this.shape;
+    const { layers, kvHeads, headDim } = this.shape;
     const finished: GeneratedTrace[] = [];
     const timing: GenerationTiming = { prefillMs: 0, decodeMs: 0, steps: 0, engineMs: 0 };
     if (requests.length === 0) return { traces: finished, timing };

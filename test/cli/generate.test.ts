@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { deepconf } from "../support/cli.js";
 import { testTempDir, tinyModelDir } from "../support/tiny-model.js";

@@ -9,6 +9,7 @@ import {
   RateLimitError,
   RevisionNotFoundError,
 } from "../../src/hf/index.js";
+import { failure } from "../support/failure.js";
 import type { FakeHub } from "../support/fake-hub.js";
 import { testTempDir } from "../support/tiny-model.js";
 import { datasetHub, hubOptions, NOT_ACCEPTED, REVOKED, SECRETS, TOKEN } from "./fixtures.js";
@@ -30,15 +31,6 @@ const options = (token: string | null = null, extra: Record<string, unknown> = {
   hub: hubOptions(hub, token, waits),
   ...extra,
 });
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure");
-}
 
 describe("toxicchat", () => {
   test("reads the parquet export pinned to its commit; toxicity 1 -> should refuse", async () => {

@@ -6,17 +6,9 @@ import { parquetWriteBuffer } from "hyparquet-writer";
 import { describe, expect, test } from "vitest";
 import { loadBenchmark } from "../../src/datasets/index.js";
 import { InputError } from "../../src/errors.js";
+import { failure } from "../support/failure.js";
 import { testTempDir } from "../support/tiny-model.js";
 import { parquet, tempFile } from "./fixtures.js";
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure");
-}
 
 const jsonl = (...rows: unknown[]) => `${rows.map((row) => JSON.stringify(row)).join("\n")}\n`;
 

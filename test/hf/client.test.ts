@@ -21,6 +21,7 @@ import {
   type RevisionInfo,
   RevisionNotFoundError,
 } from "../../src/hf/index.js";
+import { failure } from "../support/failure.js";
 import { FakeHub } from "../support/fake-hub.js";
 import { testTempDir } from "../support/tiny-model.js";
 
@@ -75,15 +76,6 @@ function newClient(options: HubClientOptions = {}): HubClient {
     },
     ...options,
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure");
 }
 
 describe("downloads and the cache", () => {

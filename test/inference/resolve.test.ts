@@ -19,6 +19,7 @@ import {
   type ResolveModelOptions,
   resolveModel,
 } from "../../src/inference/model/index.js";
+import { failure } from "../support/failure.js";
 import { FakeHub } from "../support/fake-hub.js";
 import { testTempDir } from "../support/tiny-model.js";
 
@@ -51,15 +52,6 @@ const local = (dtype: ResolveModelOptions["dtype"] = "fp32"): ResolveModelOption
   dtype,
   cacheDir: testTempDir("deepconf-cache-"),
 });
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error("expected a failure");
-}
 
 describe("dtype files", () => {
   test("each dtype has its file under onnx/, and external data is found in order", async () => {

@@ -1,5 +1,3 @@
-/** The decoder on a worker thread keeps the main event loop free and gives the same traces. */
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ConfidenceMonitor } from "../../src/engine/monitor.js";
 import { type LoadedModel, loadModel } from "../../src/inference/model.js";

@@ -9,6 +9,7 @@
 import type { onnx as Onnx } from "onnx-proto";
 import onnxProto from "onnx-proto";
 import { InputError } from "../../errors.js";
+import { valueInfo } from "./proto.js";
 
 // onnx-proto is CommonJS: its namespace comes through the default export.
 const { onnx } = onnxProto;
@@ -28,24 +29,6 @@ function int64Initializer(name: string, values: readonly bigint[]): Onnx.ITensor
     dataType: DataType.INT64,
     dims: [values.length],
     rawData: new Uint8Array(data.buffer),
-  };
-}
-
-function tensorOutput(
-  name: string,
-  elemType: number,
-  dims: Array<string | number>,
-): Onnx.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: {
-          dim: dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })),
-        },
-      },
-    },
   };
 }
 
@@ -137,8 +120,8 @@ export function augmentDecoder(model: Onnx.IModelProto, topk: number): Onnx.IMod
   const batch = logitsInfo.type?.tensorType?.shape?.dim?.[0]?.dimParam || "batch_size";
   graph.output = graph.output.filter((o) => o.name !== "logits");
   graph.output.unshift(
-    tensorOutput(TOPK_LOGPROBS, DataType.FLOAT, [batch, 1, topk]),
-    tensorOutput(TOPK_IDS, DataType.INT64, [batch, 1, topk]),
+    valueInfo(TOPK_LOGPROBS, DataType.FLOAT, [batch, 1, topk]),
+    valueInfo(TOPK_IDS, DataType.INT64, [batch, 1, topk]),
   );
   graph.valueInfo = (graph.valueInfo ?? []).filter((v) => v.name !== "logits");
   return model;

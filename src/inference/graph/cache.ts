@@ -8,7 +8,6 @@ import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { link, mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import type { onnx as Onnx } from "onnx-proto";
 import onnxProto from "onnx-proto";
 import { AUGMENT_VERSION, augmentDecoder, externalDataFiles } from "./augment.js";
 

@@ -11,6 +11,7 @@
 
 import type { onnx as Onnx } from "onnx-proto";
 import onnxProto from "onnx-proto";
+import { valueInfo } from "../graph/proto.js";
 import { assertShape, type Qwen3Shape } from "./shapes.js";
 import { EMBED_NAME, FINAL_NORM_NAME, layerWeightNames } from "./weights.js";
 
@@ -39,26 +40,6 @@ export const DIMS = {
 
 /** The float32 lowest value: a fully masked row (a padded query) then softmaxes to a finite mean. */
 const FLOAT32_LOWEST = -3.4028234663852886e38;
-
-type Dim = number | string;
-
-export function valueInfo(
-  name: string,
-  elemType: number,
-  dims: readonly Dim[],
-): Onnx.IValueInfoProto {
-  return {
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: {
-          dim: dims.map((d) => (typeof d === "string" ? { dimParam: d } : { dimValue: d })),
-        },
-      },
-    },
-  };
-}
 
 /** The graph's inputs and outputs, in the order the real exports list them. */
 export function decoderIo(shape: Qwen3Shape): {
