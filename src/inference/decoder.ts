@@ -8,7 +8,9 @@
  * - Finished and stopped rows are cut out of every KV tensor (compaction), so they stop costing
  *   compute at once.
  */
+import { totalmem } from "node:os";
 import * as ort from "onnxruntime-node";
+import { InputError } from "../errors.js";
 import { TOPK_IDS, TOPK_LOGPROBS } from "./graph/augment.js";
 import { type Random, type SamplingOptions, sampleIndex, traceRandom } from "./sampling.js";
 
@@ -140,6 +142,7 @@ export class Decoder {
     const finished: GeneratedTrace[] = [];
     const timing: GenerationTiming = { prefillMs: 0, decodeMs: 0, steps: 0, engineMs: 0 };
     if (requests.length === 0) return { traces: finished, timing };
+    this.checkMemory(requests, options.maxNewTokens);
 
     // Prefill: all prompts in one left-padded batch with an empty past.
     let start = now();
@@ -322,6 +325,27 @@ export class Decoder {
       finishReason: reason,
     });
     return false;
+  }
+
+  /**
+   * Refuses a batch whose KV cache cannot fit, instead of being killed by the OOM killer
+   * midway: the cache exists three times during a step (the pasts, onnxruntime's presents and
+   * the copy the next step reads), each traces x layers x 2 x kv_heads x positions x head_dim.
+   */
+  private checkMemory(requests: readonly GenerationRequest[], maxNewTokens: number): void {
+    const { layers, kvHeads, headDim, kvType } = this.shape;
+    const positions = Math.max(...requests.map((r) => r.inputIds.length)) + maxNewTokens;
+    const traces = requests.reduce((sum, r) => sum + r.traces, 0);
+    const bytes =
+      3 * traces * layers * 2 * kvHeads * positions * headDim * (kvType === "float16" ? 2 : 4);
+    if (bytes > 0.8 * totalmem()) {
+      const gib = (x: number) => (x / 2 ** 30).toFixed(1);
+      throw new InputError(
+        `${traces} traces of up to ${positions} positions need about ${gib(bytes)} GiB for the KV cache ` +
+          `(3 copies during a step) on a machine with ${gib(totalmem())} GiB: sample fewer traces at once ` +
+          "(--traces / --parallel), or use a shorter prompt or --max-new-tokens",
+      );
+    }
   }
 
   private kvArray(size: number): KvArray {
