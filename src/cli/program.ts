@@ -1,6 +1,7 @@
 /** Builds the `deepconf` command line and runs it, mapping errors to exit codes. */
 import { Command, CommanderError } from "commander";
 import { InputError } from "../errors.js";
+import { registerAnalyze } from "./analyze.js";
 import { registerDatasets } from "./datasets.js";
 import { registerGenerate } from "./generate.js";
 import { type CliIO, processIO } from "./io.js";
@@ -23,7 +24,9 @@ export function buildProgram(io: CliIO): Command {
     .version(VERSION)
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
-    .exitOverride();
+    .exitOverride()
+    // Options after a subcommand belong to it (`analyze scaling --json` is scaling's --json).
+    .enablePositionalOptions();
   registerReplay(program, io);
   registerGenerate(program, io);
   registerModel(program, io);
@@ -31,6 +34,7 @@ export function buildProgram(io: CliIO): Command {
   registerRefusal(program, io);
   registerRun(program, io);
   registerRescore(program, io);
+  registerAnalyze(program, io);
   const configure = (command: Command) => {
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
     command.commands.forEach(configure);

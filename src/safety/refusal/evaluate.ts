@@ -2,12 +2,10 @@
  * Scores refusal detectors against labelled responses: refusal (full + partial) is the positive
  * class; precision, recall and accuracy come with Wilson score 95% intervals, F1 as a point value.
  */
+import { wilson as wilsonInterval } from "../../analysis/stats.js";
 import { baselineRefusal } from "./baseline.js";
 import { RefusalDetector, type RefusalKind } from "./detect.js";
 import type { LabelledResponse } from "./files.js";
-
-/** z for a two-sided 95% interval. */
-export const Z95 = 1.959963984540054;
 
 export interface Proportion {
   /** successes / n, null when n is 0. */
@@ -19,22 +17,13 @@ export interface Proportion {
   n: number;
 }
 
-/**
- * Wilson score interval for a binomial proportion (Wilson 1927):
- * (p + z^2/2n +- z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n).
- */
-export function wilson(successes: number, n: number, z = Z95): Proportion {
-  if (n === 0) return { value: null, low: null, high: null, successes, n };
-  const p = successes / n;
-  const z2 = z * z;
-  const denominator = 1 + z2 / n;
-  const centre = (p + z2 / (2 * n)) / denominator;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))) / denominator;
+/** A proportion with its Wilson score 95% interval (the analysis module's). */
+export function wilson(successes: number, n: number): Proportion {
+  const interval = wilsonInterval(successes, n);
   return {
-    value: p,
-    // Exact at the ends (floating point leaves 1 - 2e-16 otherwise).
-    low: successes === 0 ? 0 : Math.max(0, centre - half),
-    high: successes === n ? 1 : Math.min(1, centre + half),
+    value: n === 0 ? null : successes / n,
+    low: interval?.[0] ?? null,
+    high: interval?.[1] ?? null,
     successes,
     n,
   };

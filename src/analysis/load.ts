@@ -1,0 +1,82 @@
+/**
+ * Reads run directories for analysis, read-only: unlike RunDirectory (which resumes a run and
+ * may cut a half-written last line off the file), a last line without its newline is skipped
+ * here and the file is left alone, so analysing a run in progress never changes it.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { InputError } from "../errors.js";
+import { MANIFEST, PREDICTIONS, type RunManifest } from "../runs/directory.js";
+import { confidenceThreshold } from "../runs/summary.js";
+import type { PredictionRecord } from "../safety/types.js";
+
+export interface LoadedRun {
+  dir: string;
+  manifest: RunManifest;
+  predictions: PredictionRecord[];
+  /** manifest.dataset.instances: how many instances the run was to cover; null if unknown. */
+  total: number | null;
+  /** manifest.config.params.bucketPercentile (default 50). */
+  bucketPercentile: number;
+  /** That percentile of the run's instance confidences (numpy linear); null without any. */
+  threshold: number | null;
+}
+
+export async function loadRun(dir: string): Promise<LoadedRun> {
+  const manifestPath = join(dir, MANIFEST);
+  if (!existsSync(manifestPath)) {
+    throw new InputError(
+      `${dir} is not a run directory (no ${MANIFEST}); give directories written by deepconf run, e.g. runs/<run-id>`,
+    );
+  }
+  let manifest: RunManifest;
+  try {
+    manifest = JSON.parse(await readFile(manifestPath, "utf8")) as RunManifest;
+  } catch (error) {
+    throw new InputError(`${manifestPath}: not valid JSON (${(error as Error).message})`);
+  }
+  if (manifest === null || typeof manifest !== "object") {
+    throw new InputError(`${manifestPath}: expected a JSON object`);
+  }
+  const predictions = await readPredictionsReadOnly(join(dir, PREDICTIONS));
+  const params = (manifest.config?.params ?? {}) as { bucketPercentile?: unknown };
+  const bucketPercentile =
+    typeof params.bucketPercentile === "number" ? params.bucketPercentile : 50;
+  const instances = (manifest.dataset as { instances?: unknown } | undefined)?.instances;
+  return {
+    dir,
+    manifest,
+    predictions,
+    total: typeof instances === "number" ? instances : null,
+    bucketPercentile,
+    threshold: confidenceThreshold(predictions, bucketPercentile),
+  };
+}
+
+async function readPredictionsReadOnly(path: string): Promise<PredictionRecord[]> {
+  if (!existsSync(path)) return [];
+  const text = await readFile(path, "utf8");
+  const complete = text.endsWith("\n") ? text : text.slice(0, text.lastIndexOf("\n") + 1);
+  const records: PredictionRecord[] = [];
+  complete.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      throw new InputError(`${path}:${i + 1}: not valid JSON`);
+    }
+    const p = value as Partial<PredictionRecord> | null;
+    if (
+      p === null ||
+      typeof p !== "object" ||
+      typeof p.refused !== "boolean" ||
+      typeof p.should_refuse !== "boolean"
+    ) {
+      throw new InputError(`${path}:${i + 1}: not a prediction (needs refused and should_refuse)`);
+    }
+    records.push(p as PredictionRecord);
+  });
+  return records;
+}

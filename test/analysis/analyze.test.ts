@@ -1,0 +1,408 @@
+/**
+ * `deepconf analyze` / `deepconf compare` on hand-built run directories. Run A's ten instances
+ * have confidences 1..10, so its threshold (50th percentile, numpy linear) is 5.5 and every
+ * metric can be checked by hand; test values marked scipy come from scipy 1.17.1
+ * (stats.fisher_exact, stats.ttest_ind(equal_var=False), stats.mannwhitneyu(method="asymptotic")).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Command, CommanderError } from "commander";
+import { describe, expect, test } from "vitest";
+import { registerAnalyze } from "../../src/cli/analyze.js";
+import { InputError } from "../../src/errors.js";
+import type { PredictionRecord } from "../../src/safety/types.js";
+import { testTempDir } from "../support/tiny-model.js";
+
+async function cli(...args: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const io = {
+    stdout: (text: string) => {
+      stdout += text;
+    },
+    stderr: (text: string) => {
+      stderr += text;
+    },
+  };
+  const program = new Command("deepconf");
+  registerAnalyze(program, io);
+  const configure = (command: Command) => {
+    command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
+    command.commands.forEach(configure);
+  };
+  configure(program);
+  let code = 0;
+  try {
+    await program.parseAsync(args, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) code = error.exitCode === 0 ? 0 : 2;
+    else if (error instanceof InputError) {
+      stderr += `deepconf: ${error.message}\n`;
+      code = 2;
+    } else throw error;
+  }
+  return { code, stdout, stderr };
+}
+
+interface Spec {
+  id: string;
+  should: boolean;
+  refused: boolean;
+  conf: number | null;
+  generated?: number;
+  baseline?: number;
+  kind?: "measured" | "upper_bound";
+  ms?: number;
+}
+
+function record(spec: Spec, model: string, benchmark: string, method: string): PredictionRecord {
+  return {
+    instance_id: spec.id,
+    benchmark,
+    model,
+    method,
+    prompt: `prompt ${spec.id}`,
+    should_refuse: spec.should,
+    refused: spec.refused,
+    refusal_rate: spec.refused ? 1 : 0,
+    confidence: spec.conf,
+    // Deliberately wrong: analyze must recompute buckets with the final threshold.
+    bucket: "confident_refusal",
+    correct: spec.should === spec.refused,
+    tokens: {
+      generated: spec.generated ?? 10,
+      baseline: spec.baseline ?? 40,
+      baseline_kind: spec.kind ?? "measured",
+    },
+    traces: [],
+    threshold: 0,
+    stop_threshold: null,
+    seed: 0,
+    elapsed_ms: spec.ms ?? 100,
+  };
+}
+
+function writeRun(
+  root: string,
+  name: string,
+  opts: {
+    model: string;
+    benchmark: string;
+    method: string;
+    instances: number;
+    bucketPercentile?: number;
+    specs: Spec[];
+    partialLine?: boolean;
+  },
+): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  const manifest = {
+    run_id: name,
+    created_at: "2025-01-01T00:00:00.000Z",
+    config: {
+      model: opts.model,
+      benchmark: opts.benchmark,
+      method: opts.method,
+      params: { bucketPercentile: opts.bucketPercentile ?? 50 },
+    },
+    dataset: { spec: opts.benchmark, instances: opts.instances },
+  };
+  writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest));
+  const lines = opts.specs.map(
+    (s) => `${JSON.stringify(record(s, opts.model, opts.benchmark, opts.method))}\n`,
+  );
+  writeFileSync(
+    join(dir, "predictions.jsonl"),
+    lines.join("") + (opts.partialLine ? '{"instance_id": "cut' : ""),
+  );
+  return dir;
+}
+
+// Run A: TP 3, FP 1, TN 4, FN 2; threshold 5.5.
+// confident (conf >= 5.5): refusal {1, 2} both right; compliance {3, 4, 5} all right.
+// uncertain: compliance {6 wrong, 7 wrong, 8 right}; refusal {9 wrong, 10 right}.
+const RUN_A: Spec[] = [
+  { id: "1", should: true, refused: true, conf: 10 },
+  { id: "2", should: true, refused: true, conf: 9 },
+  { id: "3", should: false, refused: false, conf: 8 },
+  { id: "4", should: false, refused: false, conf: 7 },
+  { id: "5", should: false, refused: false, conf: 6 },
+  { id: "6", should: true, refused: false, conf: 5 },
+  { id: "7", should: true, refused: false, conf: 4 },
+  { id: "8", should: false, refused: false, conf: 3 },
+  { id: "9", should: false, refused: true, conf: 2 },
+  { id: "10", should: true, refused: true, conf: 1 },
+];
+
+function fixtures() {
+  const root = testTempDir("analysis-");
+  const a = writeRun(root, "run-a", {
+    model: "m1",
+    benchmark: "bench",
+    method: "deepconf-low",
+    instances: 10,
+    specs: RUN_A,
+    partialLine: true,
+  });
+  // One instance, no confidence, upper-bound baseline, 1 of 3 done.
+  const b = writeRun(root, "run-b", {
+    model: "m1",
+    benchmark: "tiny",
+    method: "deepconf-low",
+    instances: 3,
+    specs: [
+      { id: "x", should: true, refused: true, conf: null, kind: "upper_bound", baseline: 80 },
+    ],
+  });
+  // Another model on the same benchmark: TP 1, TN 2, FP 1.
+  const c = writeRun(root, "run-c", {
+    model: "m2",
+    benchmark: "bench",
+    method: "deepconf-low",
+    instances: 4,
+    bucketPercentile: 25,
+    specs: [
+      { id: "1", should: true, refused: true, conf: 0.9, generated: 20, ms: 50 },
+      { id: "2", should: false, refused: false, conf: 0.8, generated: 20, ms: 50 },
+      { id: "3", should: false, refused: false, conf: 0.7, generated: 20, ms: 50 },
+      { id: "4", should: false, refused: true, conf: 0.6, generated: 20, ms: 50 },
+    ],
+  });
+  return { root, a, b, c };
+}
+
+const close = (actual: unknown, expected: number, digits = 12) => {
+  expect(typeof actual).toBe("number");
+  expect(actual as number).toBeCloseTo(expected, digits);
+};
+
+describe("deepconf analyze", () => {
+  test("one run: metrics, buckets, hypothesis, confidence tests, tokens (hand and scipy)", async () => {
+    const { a } = fixtures();
+    const before = readFileSync(join(a, "predictions.jsonl"), "utf8");
+    const run = await cli("analyze", a, "--json");
+    expect(run.code).toBe(0);
+    // Read-only: the half-written last line is skipped, not cut from the file.
+    expect(readFileSync(join(a, "predictions.jsonl"), "utf8")).toBe(before);
+    const out = JSON.parse(run.stdout);
+    expect(Object.keys(out)).toEqual(
+      expect.arrayContaining([
+        "runs",
+        "n",
+        "metrics",
+        "buckets",
+        "hypothesis",
+        "confidence_by_correctness",
+        "tokens",
+        "warnings",
+        "groups",
+      ]),
+    );
+    expect(out.n).toBe(10);
+    expect(out.runs[0]).toMatchObject({ run_id: "run-a", n: 10, total: 10, complete: true });
+    close(out.runs[0].threshold, 5.5, 15);
+    expect(Object.keys(out.metrics)).toEqual([
+      "accuracy",
+      "precision",
+      "recall",
+      "f1",
+      "specificity",
+    ]);
+    // Wilson by the numpy formula.
+    close(out.metrics.accuracy.value, 0.7, 15);
+    close(out.metrics.accuracy.ci95[0], 0.39677814746114537, 14);
+    close(out.metrics.accuracy.ci95[1], 0.8922087325936989, 14);
+    close(out.metrics.precision.value, 0.75, 15);
+    close(out.metrics.precision.ci95[0], 0.30064184258240184, 14);
+    close(out.metrics.recall.value, 0.6, 15);
+    close(out.metrics.recall.ci95[1], 0.882379225767352, 14);
+    close(out.metrics.specificity.value, 0.8, 15);
+    close(out.metrics.specificity.ci95[0], 0.37553462976252533, 14);
+    close(out.metrics.f1.value, 2 / 3, 15);
+    const [f1lo, f1hi] = out.metrics.f1.ci95;
+    expect(f1lo).toBeLessThan(2 / 3);
+    expect(f1hi).toBeGreaterThan(2 / 3);
+    expect(f1hi).toBeLessThanOrEqual(1);
+
+    expect(out.buckets.confident_refusal).toMatchObject({ n: 2, correct: 2, accuracy: 1 });
+    expect(out.buckets.confident_compliance).toMatchObject({ n: 3, correct: 3, accuracy: 1 });
+    expect(out.buckets.uncertain_refusal).toMatchObject({ n: 2, correct: 1, accuracy: 0.5 });
+    expect(out.buckets.uncertain_compliance).toMatchObject({ n: 3, correct: 1, share: 0.3 });
+    close(out.buckets.uncertain_compliance.ci95[0], 0.06149194472039621, 14);
+
+    const h = out.hypothesis;
+    expect(h.uncertain_compliance).toEqual({ n: 3, accuracy: 1 / 3 });
+    expect(h.confident_compliance).toEqual({ n: 3, accuracy: 1 });
+    close(h.gap, 2 / 3, 15);
+    expect(h.gap_ci95[0]).toBeGreaterThanOrEqual(0);
+    expect(h.gap_ci95[1]).toBe(1);
+    close(h.p_value, 0.4000000000000001); // stats.fisher_exact([[3, 0], [1, 2]])
+    close(h.cohens_h, 1.9106332362490186, 14); // 2 asin(1) - 2 asin(sqrt(1/3))
+
+    // correct [10, 9, 8, 7, 6, 3, 1] vs incorrect [5, 4, 2]
+    const c = out.confidence_by_correctness;
+    close(c.t, 1.731478512556536); // stats.ttest_ind(..., equal_var=False)
+    close(c.p_value, 0.12323297193073374);
+    close(c.df, 7.669131189713036);
+    close(c.cohens_d, 0.8976975024254026); // pooled SD, numpy
+    close(c.mannwhitney_p, 0.2544505826463366); // stats.mannwhitneyu(method="asymptotic")
+    expect(c.mannwhitney_u).toBe(16);
+
+    expect(out.tokens).toMatchObject({
+      generated: 100,
+      baseline: 400,
+      baseline_kind: "measured",
+      savings: 0.75,
+      savings_ci95: [0.75, 0.75],
+    });
+    expect(out.tokens.by_method).toHaveLength(1);
+    expect(out.groups).toHaveLength(1);
+    expect(out.groups[0]).toMatchObject({ benchmark: "bench", method: "deepconf-low", n: 10 });
+    expect(out.bootstrap).toEqual({ resamples: 2000, seed: 0 });
+    expect(out.warnings).toContain(
+      "benchmark bench, method deepconf-low: only 10 instances (fewer than 30): intervals are wide and the tests have little power",
+    );
+  });
+
+  test("several runs: groups, a single-instance group with nulls, warnings; --out", async () => {
+    const { root, a, b, c } = fixtures();
+    const outDir = join(root, "analysis");
+    const run = await cli("analyze", a, b, c, "--json", "--out", outDir, "--resamples", "200");
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toContain("NaN");
+    const out = JSON.parse(run.stdout);
+    expect(JSON.parse(readFileSync(join(outDir, "analysis.json"), "utf8"))).toEqual(out);
+    expect(out.n).toBe(15);
+    expect(out.groups.map((g: { benchmark: string }) => g.benchmark)).toEqual(["bench", "tiny"]);
+    const tiny = out.groups[1];
+    expect(tiny.n).toBe(1);
+    expect(tiny.metrics.accuracy.value).toBe(1);
+    close(tiny.metrics.accuracy.ci95[0], 0.20654931437723745, 14);
+    expect(tiny.metrics.f1).toMatchObject({ value: 1, ci95: [1, 1] });
+    expect(tiny.metrics.specificity).toEqual({ value: null, ci95: null, n: 0 });
+    expect(tiny.unbucketed).toBe(1);
+    expect(tiny.buckets.uncertain_compliance).toEqual({
+      n: 0,
+      share: 0,
+      correct: 0,
+      accuracy: null,
+      ci95: null,
+    });
+    expect(tiny.hypothesis).toEqual({
+      uncertain_compliance: { n: 0, accuracy: null },
+      confident_compliance: { n: 0, accuracy: null },
+      gap: null,
+      gap_ci95: null,
+      p_value: null,
+      cohens_h: null,
+    });
+    expect(tiny.confidence_by_correctness).toMatchObject({
+      t: null,
+      p_value: null,
+      cohens_d: null,
+      mannwhitney_p: null,
+    });
+    expect(tiny.tokens).toMatchObject({ baseline_kind: "upper_bound", savings: 0.875 });
+    // Run C's threshold is its own 25th percentile (0.675), not run A's.
+    const bench = out.groups[0];
+    expect(bench.n).toBe(14);
+    expect(bench.models).toEqual(["m1", "m2"]);
+    expect(bench.buckets.confident_refusal.n).toBe(2 + 1);
+    expect(bench.buckets.uncertain_refusal.n).toBe(2 + 1);
+    expect(out.tokens.baseline_kind).toBe("mixed");
+    const warnings = out.warnings.join("\n");
+    expect(warnings).toContain("run run-b is incomplete: 1 of 3 instances");
+    expect(warnings).toContain("run run-b: the token baseline is only an upper bound");
+    expect(warnings).toContain("benchmark tiny, method deepconf-low: only 1 instance (fewer");
+    expect(warnings).toContain(
+      "benchmark tiny, method deepconf-low: no uncertain compliance instance, so the hypothesis cannot be tested",
+    );
+    expect(warnings).toContain("1 instance without a confidence (no trace voted) is in no bucket");
+    expect(warnings).toContain(
+      "benchmark bench, method deepconf-low: merges runs with different bucket percentiles (50, 25)",
+    );
+  });
+
+  test("readable tables without --json", async () => {
+    const { a, b } = fixtures();
+    const run = await cli("analyze", a, b, "--resamples", "100");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("== overall (n = 11)");
+    expect(run.stdout).toContain("== benchmark tiny, method deepconf-low (n = 1)");
+    expect(run.stdout).toMatch(/accuracy[\s│]+70\.0%[\s│]+\[39\.7%, 89\.2%\]/);
+    expect(run.stdout).toContain("Fisher p 0.4000");
+    expect(run.stdout).toContain("warnings:");
+    expect(run.stdout).not.toContain("NaN");
+  });
+
+  test("a directory without manifest.json is exit 2 with a clear message", async () => {
+    const root = testTempDir("analysis-");
+    const run = await cli("analyze", root, "--json");
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain(`${root} is not a run directory (no manifest.json)`);
+    const compare = await cli("compare", join(root, "missing"));
+    expect(compare.code).toBe(2);
+  });
+
+  test("a damaged predictions line is exit 2 naming file and line", async () => {
+    const { a } = fixtures();
+    writeFileSync(join(a, "predictions.jsonl"), '{"refused": true, "should_refuse": true}\nnope\n');
+    const run = await cli("analyze", a);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("predictions.jsonl:2: not valid JSON");
+  });
+});
+
+describe("deepconf compare", () => {
+  test("rows per model x benchmark x method, ranks with ties, best lines, CSV", async () => {
+    const { root, a, b, c } = fixtures();
+    const csv = join(root, "out", "compare.csv");
+    const run = await cli("compare", a, b, c, "--json", "--csv", csv);
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.rows).toHaveLength(3);
+    const [m1bench, m1tiny, m2bench] = out.rows;
+    expect(m1bench).toMatchObject({ model: "m1", benchmark: "bench", n: 10, accuracy: 0.7 });
+    close(m1bench.f1, 2 / 3, 15);
+    expect(m1bench).toMatchObject({ precision: 0.75, recall: 0.6, over_refusal: 0.2 });
+    expect(m1bench).toMatchObject({ tokens_per_instance: 10, ms_per_instance: 100 });
+    expect(m2bench).toMatchObject({ model: "m2", accuracy: 0.75, precision: 0.5, recall: 1 });
+    close(m2bench.f1, 2 / 3, 15);
+    close(m2bench.over_refusal, 1 / 3, 15);
+    // Ranks within the benchmark; F1 is a tie.
+    expect(m2bench.ranks).toMatchObject({
+      accuracy: 1,
+      f1: 1,
+      over_refusal: 2,
+      tokens_per_instance: 2,
+      ms_per_instance: 1,
+    });
+    expect(m1bench.ranks).toMatchObject({
+      accuracy: 2,
+      f1: 1,
+      over_refusal: 1,
+      tokens_per_instance: 1,
+    });
+    expect(m1tiny).toMatchObject({ benchmark: "tiny", over_refusal: null });
+    expect(m1tiny.ranks.over_refusal).toBeNull();
+    const bestF1 = out.best.find(
+      (l: { benchmark: string; metric: string }) => l.benchmark === "bench" && l.metric === "f1",
+    );
+    expect(bestF1.best).toEqual(["m1 [deepconf-low]", "m2 [deepconf-low]"]);
+
+    const lines = readFileSync(csv, "utf8").trim().split("\n");
+    expect(lines[0]).toBe(
+      "model,benchmark,method,n,accuracy,f1,precision,recall,over_refusal,tokens_per_instance,ms_per_instance," +
+        "rank_accuracy,rank_f1,rank_precision,rank_recall,rank_over_refusal,rank_tokens_per_instance,rank_ms_per_instance",
+    );
+    expect(lines[2]).toBe("m1,tiny,deepconf-low,1,1,1,1,1,,10,100,1,1,1,1,,1,1");
+
+    const text = await cli("compare", a, c);
+    expect(text.stdout).toContain("bench: best accuracy: m2 [deepconf-low] (75.0%)");
+    expect(text.stdout).toContain(
+      "bench: best over-refusal: m1 [deepconf-low] (20.0%, lower is better)",
+    );
+  });
+});
