@@ -1,0 +1,107 @@
+/**
+ * A run directory: manifest.json (what ran), predictions.jsonl (append-only, one line per
+ * finished instance, flushed to disk as each instance ends) and summary.json. Opening an
+ * existing directory resumes it: finished instances are read back and skipped, and a line cut
+ * short by a crash is dropped, so a kill loses at most the instance in flight.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, open, readFile, rename, truncate, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { InputError } from "../errors.js";
+import type { PredictionRecord } from "../safety/types.js";
+
+export const MANIFEST = "manifest.json";
+export const PREDICTIONS = "predictions.jsonl";
+export const SUMMARY = "summary.json";
+
+export interface RunManifest {
+  run_id: string;
+  created_at: string;
+  /** What decides the results; a resumed run must have the same. */
+  config: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+function diskError(error: unknown, path: string): never {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOSPC" || code === "EDQUOT") {
+    throw new InputError(`the disk is full while writing ${path}: free some space and run the same command again to resume (finished predictions are kept)`);
+  }
+  throw error;
+}
+
+export class RunDirectory {
+  private constructor(
+    readonly dir: string,
+    readonly manifest: RunManifest,
+    readonly finished: PredictionRecord[],
+  ) {}
+
+  /** Creates the directory, or reopens it for resuming when its config matches. */
+  static async open(dir: string, manifest: RunManifest): Promise<RunDirectory> {
+    const manifestPath = join(dir, MANIFEST);
+    if (existsSync(manifestPath)) {
+      const existing = JSON.parse(await readFile(manifestPath, "utf8")) as RunManifest;
+      if (JSON.stringify(existing.config) !== JSON.stringify(manifest.config)) {
+        throw new InputError(
+          `${dir} holds a run with another configuration: give a new --out (or --run-id), or delete the directory to start over`,
+        );
+      }
+      return new RunDirectory(dir, existing, await readPredictions(join(dir, PREDICTIONS)));
+    }
+    try {
+      await mkdir(dir, { recursive: true });
+      await writeJsonAtomic(manifestPath, manifest);
+    } catch (error) {
+      diskError(error, manifestPath);
+    }
+    return new RunDirectory(dir, manifest, []);
+  }
+
+  get predictionsPath(): string {
+    return join(this.dir, PREDICTIONS);
+  }
+
+  /** Appends one prediction and flushes it to disk before returning. */
+  async append(prediction: PredictionRecord): Promise<void> {
+    const file = await open(this.predictionsPath, "a").catch((error) => diskError(error, this.predictionsPath));
+    try {
+      await file.write(`${JSON.stringify(prediction)}\n`);
+      await file.datasync();
+    } catch (error) {
+      diskError(error, this.predictionsPath);
+    } finally {
+      await file.close();
+    }
+    this.finished.push(prediction);
+  }
+
+  async writeSummary(summary: unknown): Promise<void> {
+    const path = join(this.dir, SUMMARY);
+    await writeJsonAtomic(path, summary).catch((error) => diskError(error, path));
+  }
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const temporary = `${path}.tmp-${process.pid}`;
+  await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(temporary, path);
+}
+
+/** Reads finished predictions; a last line without its newline (a crash mid-write) is cut off. */
+export async function readPredictions(path: string): Promise<PredictionRecord[]> {
+  if (!existsSync(path)) return [];
+  const text = await readFile(path, "utf8");
+  const complete = text.endsWith("\n") ? text : text.slice(0, text.lastIndexOf("\n") + 1);
+  if (complete.length !== text.length) await truncate(path, Buffer.byteLength(complete));
+  return complete
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line, i) => {
+      try {
+        return JSON.parse(line) as PredictionRecord;
+      } catch {
+        throw new InputError(`${path}:${i + 1}: not valid JSON: the run directory is damaged; move the line away and resume`);
+      }
+    });
+}

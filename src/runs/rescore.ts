@@ -1,0 +1,87 @@
+/**
+ * `deepconf rescore RUN`: re-judges every stored trace text with the refusal detector (e.g. with
+ * new patterns) and re-votes, without a model. The old predictions are kept beside the new ones.
+ */
+import { existsSync } from "node:fs";
+import { copyFile, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { InputError } from "../errors.js";
+import { isCorrect, bucketOf } from "../safety/label.js";
+import type { Method, MethodParams } from "../safety/methods.js";
+import { type RefusalOptions, detectRefusal } from "../safety/refusal/index.js";
+import type { PredictionRecord } from "../safety/types.js";
+import { answerOf } from "../safety/answer.js";
+import { decide } from "../safety/vote.js";
+import { MANIFEST, PREDICTIONS, type RunManifest, readPredictions } from "./directory.js";
+import { confidenceThreshold, type RunSummary, summarize } from "./summary.js";
+import { SUMMARY } from "./directory.js";
+
+export interface RescoreResult {
+  n: number;
+  /** Instances whose answer changed. */
+  changed: number;
+  /** Traces whose refusal kind changed. */
+  tracesChanged: number;
+  backup: string;
+  summary: RunSummary;
+}
+
+export function rescorePrediction(prediction: PredictionRecord, method: Method, params: MethodParams, refusal?: RefusalOptions) {
+  let tracesChanged = 0;
+  const judged = prediction.traces.map((trace) => {
+    const verdict = detectRefusal(trace.text, refusal);
+    if (verdict.kind !== trace.refusal_kind) tracesChanged++;
+    trace.refusal_kind = verdict.kind;
+    trace.refusal_pattern = verdict.pattern;
+    return {
+      answer: answerOf(trace.tokens, verdict),
+      stats: { tokens: trace.tokens, ...trace.confidence },
+      end: trace.stopped_early ? ("stopped" as const) : ("complete" as const),
+    };
+  });
+  const decision = decide(method, params, judged, prediction.stop_threshold);
+  prediction.traces.forEach((trace, i) => {
+    trace.voted = decision.voted[i] as boolean;
+  });
+  const answered = judged.filter((j) => j.answer !== null);
+  const refused = decision.answer === "refusal";
+  const changed = refused !== prediction.refused;
+  prediction.refused = refused;
+  prediction.refusal_rate = answered.length === 0 ? 0 : answered.filter((j) => j.answer === "refusal").length / answered.length;
+  prediction.confidence = decision.confidence;
+  prediction.correct = isCorrect(refused, prediction.should_refuse);
+  return { changed, tracesChanged };
+}
+
+export async function rescoreRun(dir: string, refusal?: RefusalOptions): Promise<RescoreResult> {
+  const manifestPath = join(dir, MANIFEST);
+  if (!existsSync(manifestPath)) throw new InputError(`${dir} is not a run directory (no ${MANIFEST})`);
+  const manifest = JSON.parse(await readFile(manifestPath, "utf8")) as RunManifest;
+  const config = manifest.config as { method: Method; params: MethodParams };
+  const predictions = await readPredictions(join(dir, PREDICTIONS));
+  let changed = 0;
+  let tracesChanged = 0;
+  for (const prediction of predictions) {
+    const result = rescorePrediction(prediction, config.method, config.params, refusal);
+    if (result.changed) changed++;
+    tracesChanged += result.tracesChanged;
+  }
+  // Buckets use the final threshold over all instances (a run writes a running one).
+  const threshold = confidenceThreshold(predictions, config.params.bucketPercentile);
+  for (const p of predictions) {
+    p.threshold = threshold;
+    p.bucket = bucketOf(p.refused, p.confidence, threshold);
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const backup = join(dir, `predictions.before-rescore-${stamp}.jsonl`);
+  await copyFile(join(dir, PREDICTIONS), backup);
+  const temporary = join(dir, `${PREDICTIONS}.tmp-${process.pid}`);
+  await writeFile(temporary, predictions.map((p) => `${JSON.stringify(p)}\n`).join(""));
+  await rename(temporary, join(dir, PREDICTIONS));
+  const total = (manifest.dataset as { instances?: number } | undefined)?.instances ?? null;
+  const summary = summarize(predictions, config.params.bucketPercentile, total);
+  await writeFile(join(dir, SUMMARY), `${JSON.stringify(summary, null, 2)}\n`);
+  manifest.rescored = [...((manifest.rescored as unknown[]) ?? []), { at: new Date().toISOString(), refusal: refusal ?? null, backup }];
+  await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  return { n: predictions.length, changed, tracesChanged, backup, summary };
+}
