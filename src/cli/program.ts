@@ -10,6 +10,7 @@ import { registerRefusal } from "./refusal.js";
 import { registerReplay } from "./replay.js";
 import { registerRescore } from "./rescore.js";
 import { registerRun } from "./run.js";
+import { registerScaling } from "./scaling.js";
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or usage. */
 export const EXIT_OK = 0;
@@ -34,7 +35,8 @@ export function buildProgram(io: CliIO): Command {
   registerRefusal(program, io);
   registerRun(program, io);
   registerRescore(program, io);
-  registerAnalyze(program, io);
+  const { analyze } = registerAnalyze(program, io);
+  registerScaling(analyze, io);
   const configure = (command: Command) => {
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
     command.commands.forEach(configure);

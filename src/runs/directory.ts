@@ -25,7 +25,9 @@ export interface RunManifest {
 function diskError(error: unknown, path: string): never {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOSPC" || code === "EDQUOT") {
-    throw new InputError(`the disk is full while writing ${path}: free some space and run the same command again to resume (finished predictions are kept)`);
+    throw new InputError(
+      `the disk is full while writing ${path}: free some space and run the same command again to resume (finished predictions are kept)`,
+    );
   }
   throw error;
 }
@@ -64,7 +66,9 @@ export class RunDirectory {
 
   /** Appends one prediction and flushes it to disk before returning. */
   async append(prediction: PredictionRecord): Promise<void> {
-    const file = await open(this.predictionsPath, "a").catch((error) => diskError(error, this.predictionsPath));
+    const file = await open(this.predictionsPath, "a").catch((error) =>
+      diskError(error, this.predictionsPath),
+    );
     try {
       await file.write(`${JSON.stringify(prediction)}\n`);
       await file.datasync();
@@ -101,7 +105,9 @@ export async function readPredictions(path: string): Promise<PredictionRecord[]>
       try {
         return JSON.parse(line) as PredictionRecord;
       } catch {
-        throw new InputError(`${path}:${i + 1}: not valid JSON: the run directory is damaged; move the line away and resume`);
+        throw new InputError(
+          `${path}:${i + 1}: not valid JSON: the run directory is damaged; move the line away and resume`,
+        );
       }
     });
 }

@@ -49,7 +49,11 @@ export function instanceSeed(seed: number, instanceId: string): number {
   return hash >>> 0;
 }
 
-export async function runJob(job: Job, sink: ResultSink, signal?: AbortSignal): Promise<JobOutcome> {
+export async function runJob(
+  job: Job,
+  sink: ResultSink,
+  signal?: AbortSignal,
+): Promise<JobOutcome> {
   const all = [...sink.finished];
   const done = new Set(all.map((p) => p.instance_id));
   const total = job.benchmark.items.length;

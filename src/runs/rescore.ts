@@ -6,15 +6,14 @@ import { existsSync } from "node:fs";
 import { copyFile, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../errors.js";
-import { isCorrect, bucketOf } from "../safety/label.js";
-import type { Method, MethodParams } from "../safety/methods.js";
-import { type RefusalOptions, detectRefusal } from "../safety/refusal/index.js";
-import type { PredictionRecord } from "../safety/types.js";
 import { answerOf } from "../safety/answer.js";
+import { bucketOf, isCorrect } from "../safety/label.js";
+import type { Method, MethodParams } from "../safety/methods.js";
+import { detectRefusal, type RefusalOptions } from "../safety/refusal/index.js";
+import type { PredictionRecord } from "../safety/types.js";
 import { decide } from "../safety/vote.js";
-import { MANIFEST, PREDICTIONS, type RunManifest, readPredictions } from "./directory.js";
+import { MANIFEST, PREDICTIONS, type RunManifest, readPredictions, SUMMARY } from "./directory.js";
 import { confidenceThreshold, type RunSummary, summarize } from "./summary.js";
-import { SUMMARY } from "./directory.js";
 
 export interface RescoreResult {
   n: number;
@@ -26,7 +25,12 @@ export interface RescoreResult {
   summary: RunSummary;
 }
 
-export function rescorePrediction(prediction: PredictionRecord, method: Method, params: MethodParams, refusal?: RefusalOptions) {
+export function rescorePrediction(
+  prediction: PredictionRecord,
+  method: Method,
+  params: MethodParams,
+  refusal?: RefusalOptions,
+) {
   let tracesChanged = 0;
   const judged = prediction.traces.map((trace) => {
     const verdict = detectRefusal(trace.text, refusal);
@@ -47,7 +51,10 @@ export function rescorePrediction(prediction: PredictionRecord, method: Method, 
   const refused = decision.answer === "refusal";
   const changed = refused !== prediction.refused;
   prediction.refused = refused;
-  prediction.refusal_rate = answered.length === 0 ? 0 : answered.filter((j) => j.answer === "refusal").length / answered.length;
+  prediction.refusal_rate =
+    answered.length === 0
+      ? 0
+      : answered.filter((j) => j.answer === "refusal").length / answered.length;
   prediction.confidence = decision.confidence;
   prediction.correct = isCorrect(refused, prediction.should_refuse);
   return { changed, tracesChanged };
@@ -55,7 +62,8 @@ export function rescorePrediction(prediction: PredictionRecord, method: Method, 
 
 export async function rescoreRun(dir: string, refusal?: RefusalOptions): Promise<RescoreResult> {
   const manifestPath = join(dir, MANIFEST);
-  if (!existsSync(manifestPath)) throw new InputError(`${dir} is not a run directory (no ${MANIFEST})`);
+  if (!existsSync(manifestPath))
+    throw new InputError(`${dir} is not a run directory (no ${MANIFEST})`);
   const manifest = JSON.parse(await readFile(manifestPath, "utf8")) as RunManifest;
   const config = manifest.config as { method: Method; params: MethodParams };
   const predictions = await readPredictions(join(dir, PREDICTIONS));
@@ -81,7 +89,10 @@ export async function rescoreRun(dir: string, refusal?: RefusalOptions): Promise
   const total = (manifest.dataset as { instances?: number } | undefined)?.instances ?? null;
   const summary = summarize(predictions, config.params.bucketPercentile, total);
   await writeFile(join(dir, SUMMARY), `${JSON.stringify(summary, null, 2)}\n`);
-  manifest.rescored = [...((manifest.rescored as unknown[]) ?? []), { at: new Date().toISOString(), refusal: refusal ?? null, backup }];
+  manifest.rescored = [
+    ...((manifest.rescored as unknown[]) ?? []),
+    { at: new Date().toISOString(), refusal: refusal ?? null, backup },
+  ];
   await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   return { n: predictions.length, changed, tracesChanged, backup, summary };
 }

@@ -85,7 +85,10 @@ function packageVersion(name: string): string | null {
 
 function gitCommit(): string | null {
   try {
-    return execFileSync("git", ["rev-parse", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return execFileSync("git", ["rev-parse", "HEAD"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return null;
   }
@@ -93,7 +96,8 @@ function gitCommit(): string | null {
 
 async function builtinModelDir(cacheDir: string): Promise<string> {
   const dir = join(cacheDir, "test-models", "tiny-seed0");
-  if (!existsSync(join(dir, "config.json"))) await buildTestModel({ out: dir, shape: "tiny", seed: 0, overwrite: true });
+  if (!existsSync(join(dir, "config.json")))
+    await buildTestModel({ out: dir, shape: "tiny", seed: 0, overwrite: true });
   return dir;
 }
 
@@ -101,7 +105,10 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
   const cacheDir = options.cacheDir ?? cacheDirFromEnv();
   const builtin = options.model === null;
   const modelSpec = builtin ? await builtinModelDir(cacheDir) : (options.model as string);
-  const params = methodParams(options.method, { ...(builtin ? BUILTIN_MODEL_PARAMS : {}), ...options.overrides });
+  const params = methodParams(options.method, {
+    ...(builtin ? BUILTIN_MODEL_PARAMS : {}),
+    ...options.overrides,
+  });
   const benchmark = await loadBenchmark(options.benchmark, {
     cacheDir,
     offline: options.offline,
@@ -110,7 +117,7 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
     onProgress: options.onDownload,
   });
   for (const note of benchmark.notes) options.onNote?.(note);
-  const model: LoadedModel = await loadModel(modelSpec, {
+  const loaded: LoadedModel = await loadModel(modelSpec, {
     dtype: options.dtype,
     device: options.device,
     threads: options.threads,
@@ -119,9 +126,11 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
     offline: options.offline,
     onProgress: options.onDownload,
   });
-  for (const note of model.notes) options.onNote?.(note);
+  for (const note of loaded.notes) options.onNote?.(note);
 
   const modelName = builtin ? BUILTIN_MODEL : modelSpec;
+  // Predictions name the model as the user gave it (or the built-in's name), not a cache path.
+  const model: LoadedModel = { ...loaded, name: modelName };
   const config = {
     model: modelName,
     model_file_hash: model.source.fileHash,
@@ -136,7 +145,8 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
     field_map: options.fieldMap ?? null,
   };
   const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 8);
-  const runId = options.runId ?? `${slug(benchmark.name)}-${slug(modelName)}-${options.method}-${hash}`;
+  const runId =
+    options.runId ?? `${slug(benchmark.name)}-${slug(modelName)}-${options.method}-${hash}`;
   const manifest: RunManifest = {
     run_id: runId,
     created_at: new Date().toISOString(),
@@ -155,7 +165,10 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
       instances: benchmark.items.length,
       skipped: benchmark.skipped,
     },
-    seeds: { run: options.seed, per_instance: "fnv1a(`${seed}:${instance_id}`), trace t: stream t" },
+    seeds: {
+      run: options.seed,
+      per_instance: 'fnv1a("<seed>:<instance_id>"); trace t uses random stream t of it',
+    },
     versions: {
       "deepconf-safety": packageVersion("deepconf-safety"),
       node: process.version,
@@ -167,7 +180,15 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
   const directory = await RunDirectory.open(join(options.out ?? "runs", runId), manifest);
   options.onStart?.(directory.finished.length, benchmark.items.length);
   const outcome = await runJob(
-    { model, benchmark, method: options.method, params, seed: options.seed, measureBaseline: options.measureBaseline, refusal: options.refusal },
+    {
+      model,
+      benchmark,
+      method: options.method,
+      params,
+      seed: options.seed,
+      measureBaseline: options.measureBaseline,
+      refusal: options.refusal,
+    },
     {
       finished: directory.finished,
       append: (prediction) => directory.append(prediction),

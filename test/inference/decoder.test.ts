@@ -238,7 +238,10 @@ describe("Decoder on the tiny Qwen3 model", () => {
 describe("Decoder memory guard", () => {
   test("a batch whose KV cache cannot fit is refused up front with what to do", async () => {
     const inputIds = new Array(1000).fill(9707);
-    const run = decoder.generate([{ inputIds, traces: 1_000_000, seed: 0 }], options({ maxNewTokens: 1000 }));
+    const run = decoder.generate(
+      [{ inputIds, traces: 1_000_000, seed: 0 }],
+      options({ maxNewTokens: 1000 }),
+    );
     await expect(run).rejects.toThrow(/need about .* GiB for the KV cache .* sample fewer traces/);
   });
 });

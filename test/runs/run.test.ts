@@ -6,10 +6,33 @@ import { describe, expect, test } from "vitest";
 import { deepconf } from "../support/cli.js";
 import { testTempDir, tinyModelDir } from "../support/tiny-model.js";
 
-const small = ["--max-new-tokens", "6", "--budget", "5", "--warmup", "3", "--window", "3", "--parallel", "2"];
+const small = [
+  "--max-new-tokens",
+  "6",
+  "--budget",
+  "5",
+  "--warmup",
+  "3",
+  "--window",
+  "3",
+  "--parallel",
+  "2",
+];
 
 function runArgs(out: string, ...extra: string[]) {
-  return ["run", "--model", tinyModelDir(), "--benchmark", "sample", "--out", out, "--cache-dir", join(out, "cache"), ...small, ...extra];
+  return [
+    "run",
+    "--model",
+    tinyModelDir(),
+    "--benchmark",
+    "sample",
+    "--out",
+    out,
+    "--cache-dir",
+    join(out, "cache"),
+    ...small,
+    ...extra,
+  ];
 }
 
 function lines(dir: string) {
@@ -33,14 +56,42 @@ describe("deepconf run", () => {
     expect(run.code).toBe(0);
     const dir = runDir(out);
     const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
-    expect(manifest.config).toMatchObject({ benchmark: expect.stringContaining("sample"), method: "deepconf-low", seed: 0, limit: 3 });
-    expect(manifest.config.params).toMatchObject({ window: 3, tail: 3, budget: 5, warmup: 3, maxNewTokens: 6 });
+    expect(manifest.config).toMatchObject({
+      benchmark: expect.stringContaining("sample"),
+      method: "deepconf-low",
+      seed: 0,
+      limit: 3,
+    });
+    expect(manifest.config.params).toMatchObject({
+      window: 3,
+      tail: 3,
+      budget: 5,
+      warmup: 3,
+      maxNewTokens: 6,
+    });
     expect(manifest.model.fileHash).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.dataset.source).toBeDefined();
     const predictions = lines(dir);
     expect(predictions).toHaveLength(3);
     for (const p of predictions) {
-      for (const key of ["instance_id", "benchmark", "model", "method", "prompt", "should_refuse", "refused", "refusal_rate", "confidence", "bucket", "correct", "tokens", "traces", "threshold", "seed", "elapsed_ms"]) {
+      for (const key of [
+        "instance_id",
+        "benchmark",
+        "model",
+        "method",
+        "prompt",
+        "should_refuse",
+        "refused",
+        "refusal_rate",
+        "confidence",
+        "bucket",
+        "correct",
+        "tokens",
+        "traces",
+        "threshold",
+        "seed",
+        "elapsed_ms",
+      ]) {
         expect(p).toHaveProperty(key);
       }
       expect(p.correct).toBe(p.refused === p.should_refuse);
@@ -48,10 +99,22 @@ describe("deepconf run", () => {
       expect(p.tokens.baseline).toBe(5 * 6);
       expect(p.traces.length).toBeGreaterThanOrEqual(3);
       for (const t of p.traces) {
-        expect(Object.keys(t)).toEqual(expect.arrayContaining(["trace_id", "text", "tokens", "refusal_kind", "stopped_early", "voted", "confidence"]));
+        expect(Object.keys(t)).toEqual(
+          expect.arrayContaining([
+            "trace_id",
+            "text",
+            "tokens",
+            "refusal_kind",
+            "stopped_early",
+            "voted",
+            "confidence",
+          ]),
+        );
         expect(t.tokens).toBeLessThanOrEqual(6);
       }
-      expect(p.tokens.generated).toBe(p.traces.reduce((s: number, t: { tokens: number }) => s + t.tokens, 0));
+      expect(p.tokens.generated).toBe(
+        p.traces.reduce((s: number, t: { tokens: number }) => s + t.tokens, 0),
+      );
     }
     const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
     expect(summary).toMatchObject({ n: 3, total: 3, complete: true });
@@ -81,11 +144,15 @@ describe("deepconf run", () => {
   test("a killed run loses nothing already written and resumes to the end", async () => {
     const out = testTempDir("runs-");
     const args = runArgs(out, "--limit", "6", "--max-new-tokens", "40");
-    const child = spawn("node", ["--import", "tsx", "src/cli/main.ts", ...args], { stdio: "ignore" });
+    const child = spawn("node", ["--import", "tsx", "src/cli/main.ts", ...args], {
+      stdio: "ignore",
+    });
     const predictions = () => {
       const dirs = existsSync(out) ? readdirSync(out).filter((n) => n !== "cache") : [];
       const file = dirs[0] ? join(out, dirs[0], "predictions.jsonl") : "";
-      return file && existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).length : 0;
+      return file && existsSync(file)
+        ? readFileSync(file, "utf8").split("\n").filter(Boolean).length
+        : 0;
     };
     await new Promise<void>((resolve, reject) => {
       const started = Date.now();
@@ -108,7 +175,9 @@ describe("deepconf run", () => {
     const resumed = await deepconf(...args);
     expect(resumed.code).toBe(0);
     const after = lines(runDir(out));
-    expect(after.map((p) => p.instance_id)).toEqual(expect.arrayContaining(before.map((p) => p.instance_id)));
+    expect(after.map((p) => p.instance_id)).toEqual(
+      expect.arrayContaining(before.map((p) => p.instance_id)),
+    );
     expect(new Set(after.map((p) => p.instance_id)).size).toBe(6);
     expect(after.slice(0, before.length)).toEqual(before);
   }, 120_000);
@@ -167,7 +236,15 @@ describe("deepconf run", () => {
 
   test("without --model: the built-in test model, clearly labelled as random weights", async () => {
     const out = testTempDir("runs-");
-    const run = await deepconf("run", "--out", out, "--cache-dir", join(out, "cache"), "--limit", "2");
+    const run = await deepconf(
+      "run",
+      "--out",
+      out,
+      "--cache-dir",
+      join(out, "cache"),
+      "--limit",
+      "2",
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/RANDOM WEIGHTS/);
     expect(run.stdout).toMatch(/--model onnx-community\/Qwen3-0\.6B-ONNX/);
