@@ -3,11 +3,13 @@ import { Command, CommanderError } from "commander";
 import { InputError } from "../errors.js";
 import { registerAnalyze } from "./analyze.js";
 import { registerDatasets } from "./datasets.js";
+import { registerFigures } from "./figures.js";
 import { registerGenerate } from "./generate.js";
 import { type CliIO, processIO } from "./io.js";
 import { registerModel } from "./model.js";
 import { registerRefusal } from "./refusal.js";
 import { registerReplay } from "./replay.js";
+import { registerReport } from "./report.js";
 import { registerRescore } from "./rescore.js";
 import { registerRun } from "./run.js";
 import { registerScaling } from "./scaling.js";
@@ -37,6 +39,8 @@ export function buildProgram(io: CliIO): Command {
   registerRescore(program, io);
   const { analyze } = registerAnalyze(program, io);
   registerScaling(analyze, io);
+  registerFigures(program, io);
+  registerReport(program, io);
   const configure = (command: Command) => {
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
     command.commands.forEach(configure);
