@@ -6,43 +6,10 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command, CommanderError } from "commander";
 import { describe, expect, test } from "vitest";
-import { registerAnalyze } from "../../src/cli/analyze.js";
-import { InputError } from "../../src/errors.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
+import { deepconf } from "../support/cli.js";
 import { testTempDir } from "../support/tiny-model.js";
-
-async function cli(...args: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const io = {
-    stdout: (text: string) => {
-      stdout += text;
-    },
-    stderr: (text: string) => {
-      stderr += text;
-    },
-  };
-  const program = new Command("deepconf");
-  registerAnalyze(program, io);
-  const configure = (command: Command) => {
-    command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
-    command.commands.forEach(configure);
-  };
-  configure(program);
-  let code = 0;
-  try {
-    await program.parseAsync(args, { from: "user" });
-  } catch (error) {
-    if (error instanceof CommanderError) code = error.exitCode === 0 ? 0 : 2;
-    else if (error instanceof InputError) {
-      stderr += `deepconf: ${error.message}\n`;
-      code = 2;
-    } else throw error;
-  }
-  return { code, stdout, stderr };
-}
 
 interface Spec {
   id: string;
@@ -181,7 +148,7 @@ describe("deepconf analyze", () => {
   test("one run: metrics, buckets, hypothesis, confidence tests, tokens (hand and scipy)", async () => {
     const { a } = fixtures();
     const before = readFileSync(join(a, "predictions.jsonl"), "utf8");
-    const run = await cli("analyze", a, "--json");
+    const run = await deepconf("analyze", a, "--json");
     expect(run.code).toBe(0);
     // Read-only: the half-written last line is skipped, not cut from the file.
     expect(readFileSync(join(a, "predictions.jsonl"), "utf8")).toBe(before);
@@ -268,7 +235,7 @@ describe("deepconf analyze", () => {
   test("several runs: groups, a single-instance group with nulls, warnings; --out", async () => {
     const { root, a, b, c } = fixtures();
     const outDir = join(root, "analysis");
-    const run = await cli("analyze", a, b, c, "--json", "--out", outDir, "--resamples", "200");
+    const run = await deepconf("analyze", a, b, c, "--json", "--out", outDir, "--resamples", "200");
     expect(run.code).toBe(0);
     expect(run.stdout).not.toContain("NaN");
     const out = JSON.parse(run.stdout);
@@ -326,7 +293,7 @@ describe("deepconf analyze", () => {
 
   test("readable tables without --json", async () => {
     const { a, b } = fixtures();
-    const run = await cli("analyze", a, b, "--resamples", "100");
+    const run = await deepconf("analyze", a, b, "--resamples", "100");
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("== overall (n = 11)");
     expect(run.stdout).toContain("== benchmark tiny, method deepconf-low (n = 1)");
@@ -338,18 +305,18 @@ describe("deepconf analyze", () => {
 
   test("a directory without manifest.json is exit 2 with a clear message", async () => {
     const root = testTempDir("analysis-");
-    const run = await cli("analyze", root, "--json");
+    const run = await deepconf("analyze", root, "--json");
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toContain(`${root} is not a run directory (no manifest.json)`);
-    const compare = await cli("compare", join(root, "missing"));
+    const compare = await deepconf("compare", join(root, "missing"));
     expect(compare.code).toBe(2);
   });
 
   test("a damaged predictions line is exit 2 naming file and line", async () => {
     const { a } = fixtures();
     writeFileSync(join(a, "predictions.jsonl"), '{"refused": true, "should_refuse": true}\nnope\n');
-    const run = await cli("analyze", a);
+    const run = await deepconf("analyze", a);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("predictions.jsonl:2: not valid JSON");
   });
@@ -359,7 +326,7 @@ describe("deepconf compare", () => {
   test("rows per model x benchmark x method, ranks with ties, best lines, CSV", async () => {
     const { root, a, b, c } = fixtures();
     const csv = join(root, "out", "compare.csv");
-    const run = await cli("compare", a, b, c, "--json", "--csv", csv);
+    const run = await deepconf("compare", a, b, c, "--json", "--csv", csv);
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.rows).toHaveLength(3);
@@ -399,7 +366,7 @@ describe("deepconf compare", () => {
     );
     expect(lines[2]).toBe("m1,tiny,deepconf-low,1,1,1,1,1,,10,100,1,1,1,1,,1,1");
 
-    const text = await cli("compare", a, c);
+    const text = await deepconf("compare", a, c);
     expect(text.stdout).toContain("bench: best accuracy: m2 [deepconf-low] (75.0%)");
     expect(text.stdout).toContain(
       "bench: best over-refusal: m1 [deepconf-low] (20.0%, lower is better)",

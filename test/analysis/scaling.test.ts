@@ -7,7 +7,6 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Command, CommanderError } from "commander";
 import { describe, expect, test } from "vitest";
 import {
   analyzeScaling,
@@ -18,58 +17,8 @@ import {
   spearman,
   techniqueId,
 } from "../../src/analysis/scaling/index.js";
-import { registerScaling } from "../../src/cli/scaling.js";
-import { InputError } from "../../src/errors.js";
-import { tempFile } from "../support/cli.js";
+import { deepconf, tempFile } from "../support/cli.js";
 import { testTempDir } from "../support/tiny-model.js";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  analyzeCalls: number;
-}
-
-/**
- * `deepconf analyze scaling ...` on a program shaped like the real one (an `analyze` command with
- * run-directory arguments and its own --json), with runCli's exit codes. Once the lead wires
- * registerScaling into src/cli/program.ts this can become deepconf("analyze", "scaling", ...).
- */
-async function scaling(...argv: string[]): Promise<Run> {
-  const run: Run = { code: 0, stdout: "", stderr: "", analyzeCalls: 0 };
-  const io = {
-    stdout: (text: string) => {
-      run.stdout += text;
-    },
-    stderr: (text: string) => {
-      run.stderr += text;
-    },
-  };
-  const program = new Command("deepconf");
-  const analyze = program
-    .command("analyze")
-    .argument("<run_dir...>")
-    .option("--json")
-    .action(() => {
-      run.analyzeCalls += 1;
-    });
-  registerScaling(analyze, io);
-  const configure = (command: Command) => {
-    command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
-    command.commands.forEach(configure);
-  };
-  configure(program);
-  try {
-    await program.parseAsync(argv, { from: "user" });
-  } catch (error) {
-    if (error instanceof CommanderError) run.code = error.exitCode === 0 ? 0 : 2;
-    else if (error instanceof InputError) {
-      run.code = 2;
-      run.stderr += `deepconf: ${error.message}\n`;
-    } else throw error;
-  }
-  return run;
-}
 
 const RESULTS_CSV = `Technique,Source paper,Model,Scale,Benchmark,Performance,scale_numeric
 Baseline,,Llama,350M,HarmBench,40,
@@ -202,10 +151,9 @@ describe("scales", () => {
 describe("deepconf analyze scaling --csv", () => {
   test("--json: the notebook's numbers", async () => {
     const csv = tempFile("results.csv", RESULTS_CSV);
-    const run = await scaling("analyze", "scaling", "--csv", csv, "--json");
+    const run = await deepconf("analyze", "scaling", "--csv", csv, "--json");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(run.analyzeCalls).toBe(0);
     const doc = JSON.parse(run.stdout);
     expect(Object.keys(doc)).toEqual([
       "benchmarks",
@@ -439,7 +387,7 @@ describe("deepconf analyze scaling --csv", () => {
 
   test("--lower-is-better replaces the default list", async () => {
     const csv = tempFile("results.csv", RESULTS_CSV);
-    const run = await scaling(
+    const run = await deepconf(
       "analyze",
       "scaling",
       "--csv",
@@ -460,7 +408,7 @@ describe("deepconf analyze scaling --csv", () => {
 
   test("readable tables", async () => {
     const csv = tempFile("results.csv", RESULTS_CSV);
-    const run = await scaling("analyze", "scaling", "--csv", csv);
+    const run = await deepconf("analyze", "scaling", "--csv", csv);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("33 results (15 baseline)");
     expect(run.stdout).toContain(`skipped ${csv}:17: Scale "huge"`);
@@ -480,7 +428,7 @@ describe("deepconf analyze scaling --csv", () => {
       "bad.csv",
       "Technique,Model,Scale,Benchmark,Performance\nBaseline,M,7B,B,1\n",
     );
-    let run = await scaling("analyze", "scaling", "--csv", noColumn);
+    let run = await deepconf("analyze", "scaling", "--csv", noColumn);
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toContain('missing column "Source paper"');
@@ -488,27 +436,29 @@ describe("deepconf analyze scaling --csv", () => {
       "bad.csv",
       "Technique,Source paper,Model,Scale,Benchmark,Performance\nBaseline,,M,big,B,1\n",
     );
-    run = await scaling("analyze", "scaling", "--csv", unusable);
+    run = await deepconf("analyze", "scaling", "--csv", unusable);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("no usable row");
-    run = await scaling("analyze", "scaling");
+    run = await deepconf("analyze", "scaling");
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("give run directories or --csv FILE");
-    run = await scaling("analyze", "scaling", "some-run", "--csv", unusable);
+    run = await deepconf("analyze", "scaling", "some-run", "--csv", unusable);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("not both");
-    run = await scaling("analyze", "scaling", "--csv", join(testTempDir(), "missing.csv"));
+    run = await deepconf("analyze", "scaling", "--csv", join(testTempDir(), "missing.csv"));
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("cannot read the file (ENOENT)");
-    run = await scaling("analyze", "scaling", "--csv", noColumn, "--model-scale", "nonsense");
+    run = await deepconf("analyze", "scaling", "--csv", noColumn, "--model-scale", "nonsense");
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("expected MODEL=SIZE");
   });
 
   test("the parent analyze command keeps its own arguments and --json", async () => {
-    const run = await scaling("analyze", "runs/a", "--json");
-    expect(run.code).toBe(0);
-    expect(run.analyzeCalls).toBe(1);
+    // The real analyze gets the directory (and answers that it is not a run), not scaling.
+    const run = await deepconf("analyze", join(testTempDir(), "no-run"), "--json");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/no-run/);
+    expect(run.stderr).not.toMatch(/scaling|--csv/);
   });
 });
 
@@ -581,7 +531,7 @@ describe("deepconf analyze scaling RUN_DIR...", () => {
       ),
       writeRun(root, "tiny", { model: "builtin:qwen3-tiny", method: "baseline" }, 1, 2),
     ];
-    const run = await scaling("analyze", "scaling", ...dirs, "--json");
+    const run = await deepconf("analyze", "scaling", ...dirs, "--json");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     const doc = JSON.parse(run.stdout);
@@ -623,7 +573,7 @@ describe("deepconf analyze scaling RUN_DIR...", () => {
     ]);
 
     // --model-scale sizes the built-in model; it then joins the baseline points.
-    const sized = await scaling(
+    const sized = await deepconf(
       "analyze",
       "scaling",
       ...dirs,
@@ -644,7 +594,7 @@ describe("deepconf analyze scaling RUN_DIR...", () => {
       writeRun(root, "b2", { model: "org/M-2B", method: "baseline" }, 9, 10),
       writeRun(root, "empty", { model: "org/M-2B", method: "offline" }, 0, 0),
     ];
-    const run = await scaling("analyze", "scaling", ...dirs);
+    const run = await deepconf("analyze", "scaling", ...dirs);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
       `note: baseline on sample with org/M-1B: 2 runs pooled (${dirs[0]}, ${dirs[1]})`,
@@ -655,7 +605,7 @@ describe("deepconf analyze scaling RUN_DIR...", () => {
   });
 
   test("a directory without a manifest is an input error", async () => {
-    const run = await scaling("analyze", "scaling", testTempDir("empty-"));
+    const run = await deepconf("analyze", "scaling", testTempDir("empty-"));
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("not a run directory (no manifest.json)");
   });
