@@ -7,6 +7,7 @@ import { InputError } from "../errors.js";
 import { Decoder, type DecoderShape } from "./decoder.js";
 import { augmentedGraph } from "./graph/cache.js";
 import { type Dtype, resolveModel } from "./model/index.js";
+import { parameterCountFromConfig } from "./model-size.js";
 import { createSession, type Device, type ResolvedDevice } from "./session.js";
 import { loadTokenizer } from "./tokenizer.js";
 
@@ -25,6 +26,8 @@ export interface LoadModelOptions {
 export interface LoadedModel {
   name: string;
   dir: string;
+  /** Parameters counted from config.json (Llama/Qwen family), or null. */
+  parameters: number | null;
   /** Where the files came from, for run manifests. */
   source: {
     kind: "local" | "hub";
@@ -94,6 +97,7 @@ export async function loadModel(spec: string, options: LoadModelOptions): Promis
   return {
     name: spec,
     dir: resolved.dir,
+    parameters: parameterCountFromConfig(config),
     source: {
       kind: resolved.source,
       repo: resolved.repo,

@@ -156,6 +156,7 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
       dir: model.dir,
       ...model.source,
       device: model.device,
+      parameters: model.parameters,
       random_weights: builtin,
     },
     dataset: {

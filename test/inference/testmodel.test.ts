@@ -563,3 +563,20 @@ describe("transformers.js loads the folder", () => {
     },
   );
 });
+
+describe("parameter count from config.json", () => {
+  test("equals the test models' real parameter counts", async () => {
+    const { parameterCountFromConfig } = await import("../../src/inference/model-size.js");
+    const { qwen3Config, parameterCount, resolveShape } = await import(
+      "../../src/inference/testmodel/index.js"
+    );
+    for (const name of ["tiny", "qwen3-0.6b"] as const) {
+      const config = qwen3Config(resolveShape(name), { shape: name, seed: 0 }, false) as Record<
+        string,
+        unknown
+      >;
+      expect(parameterCountFromConfig(config)).toBe(parameterCount(resolveShape(name)));
+    }
+    expect(parameterCountFromConfig({ hidden_size: 8 })).toBeNull();
+  });
+});
