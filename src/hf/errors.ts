@@ -128,5 +128,5 @@ export function errorForAnswer(answer: FailedAnswer, context: RequestContext): H
 
 /** The words for a request that got no answer. */
 export function unreachableMessage(host: string, reason: string): string {
-  return `cannot reach the Hugging Face hub at ${host} (${reason}). Check the network connection (and HF_ENDPOINT if it is set), or work offline: HF_HUB_OFFLINE=1 uses the files already in the cache, and a local model folder can be given by its path.`;
+  return `cannot reach the Hugging Face hub at ${host} (${reason}). Check the network connection (and HF_ENDPOINT if it is set), or work offline: HF_HUB_OFFLINE=1 uses the files already in the cache, and local copies can be given by path (a model folder; jsonl:, csv: or parquet: files for benchmarks).`;
 }

@@ -438,7 +438,7 @@ describe("offline and unreachable", () => {
     const error = await failure(down.snapshot({ repo: TINY, pick: everything }));
     expect(error).toBeInstanceOf(HubUnreachableError);
     expect(error.message).toBe(
-      `cannot reach the Hugging Face hub at 127.0.0.1:${port} (connection refused). Check the network connection (and HF_ENDPOINT if it is set), or work offline: HF_HUB_OFFLINE=1 uses the files already in the cache, and a local model folder can be given by its path. The cache (${join(cacheDir, "hub", "models--org--tiny")}) cannot stand in: it has no copy of model org/tiny@main.`,
+      `cannot reach the Hugging Face hub at 127.0.0.1:${port} (connection refused). Check the network connection (and HF_ENDPOINT if it is set), or work offline: HF_HUB_OFFLINE=1 uses the files already in the cache, and local copies can be given by path (a model folder; jsonl:, csv: or parquet: files for benchmarks). The cache (${join(cacheDir, "hub", "models--org--tiny")}) cannot stand in: it has no copy of model org/tiny@main.`,
     );
 
     await newClient({ cacheDir }).snapshot({ repo: TINY, pick: everything });
