@@ -3,28 +3,20 @@ import Table from "cli-table3";
 import type { ScalingResult } from "./analyze.js";
 import type { SkippedInput } from "./types.js";
 
+/** A scaling fit as the JSON reports it: Spearman, OLS slope per billion, R^2, category. */
+interface FitRecord {
+  benchmark: string;
+  n: number;
+  spearman: number | null;
+  p_value: number | null;
+  slope: number | null;
+  r2: number | null;
+  category: string;
+}
+
 export interface ScalingDocument {
-  benchmarks: {
-    benchmark: string;
-    n: number;
-    spearman: number | null;
-    p_value: number | null;
-    slope: number | null;
-    r2: number | null;
-    category: string;
-  }[];
-  gains: {
-    technique: string;
-    technique_id: string;
-    benchmark: string;
-    n: number;
-    spearman: number | null;
-    p_value: number | null;
-    slope: number | null;
-    r2: number | null;
-    mean_gain: number;
-    category: string;
-  }[];
+  benchmarks: FitRecord[];
+  gains: Array<FitRecord & { technique: string; technique_id: string; mean_gain: number }>;
   techniques: {
     technique_id: string;
     technique: string;
