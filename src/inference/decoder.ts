@@ -11,7 +11,7 @@
 import { totalmem } from "node:os";
 import * as ort from "onnxruntime-node";
 import { InputError } from "../errors.js";
-import { TOPK_IDS, TOPK_LOGPROBS } from "./graph/augment.js";
+import { newKvOutputName, pastInputName, TOPK_IDS, TOPK_LOGPROBS } from "./graph/augment.js";
 import { type Random, type SamplingOptions, sampleIndex, traceRandom } from "./sampling.js";
 
 export interface DecoderShape {
@@ -90,45 +90,88 @@ interface Row {
 
 type KvArray = Float32Array | Uint16Array;
 const now = () => performance.now();
-/** Spare positions allocated with a KV buffer, so buffers are replaced every 64 steps only. */
-const KV_SLACK = 64;
+const KINDS = ["key", "value"] as const;
 
 /**
- * Two reusable buffers per KV tensor: each step onnxruntime writes the presents into the slot the
- * previous step did not use (pre-allocated outputs), and they become the next step's pasts. A
- * fresh output allocation per step would page-fault and garbage-collect the whole KV cache
- * (hundreds of MB for a 0.6B model) on every token.
+ * One layer's key or value cache in the augmented graph's time-major layout [P, B, kv_heads,
+ * head_dim], in a buffer sized for the whole generation: each step's new position is appended
+ * at the end, and the valid prefix is the next step's input as it is, with no copy.
  */
-class KvSlots {
-  private readonly buffers: Array<ArrayBuffer | null> = [null, null];
+class KvCache {
+  /** Positions held. */
+  length = 0;
 
-  constructor(private readonly make: (elements: number) => KvArray) {}
+  constructor(
+    readonly data: KvArray,
+    /** Rows (live traces) per position. */
+    public batch: number,
+    /** Values per row and position (kv_heads x head_dim). */
+    readonly rowSize: number,
+  ) {}
 
-  /** A view of `elements` values in `slot`, growing the slot (with slack) when too small. */
-  view(slot: number, elements: number, slackElements: number): KvArray {
-    const sample = this.make(0);
-    const bytes = elements * sample.BYTES_PER_ELEMENT;
-    let buffer = this.buffers[slot];
-    if (!buffer || buffer.byteLength < bytes) {
-      buffer = this.make(elements + slackElements).buffer as ArrayBuffer;
-      this.buffers[slot] = buffer;
+  /** The cache so far, the next step's past. */
+  view(): KvArray {
+    return this.data.subarray(0, this.length * this.batch * this.rowSize);
+  }
+
+  /**
+   * Fills the cache with `positions` positions of the prompts' caches (time-major, `prompts`
+   * rows per position), row `target` taking prompt `sources[target]`. A prompt's traces are
+   * adjacent, so its row is copied from the prompts once per position, then within the cache.
+   */
+  tile(data: KvArray, prompts: number, positions: number, sources: readonly number[]): void {
+    const { rowSize } = this;
+    for (let t = 0; t < positions; t++) {
+      const base = t * sources.length * rowSize;
+      sources.forEach((source, target) => {
+        const to = base + target * rowSize;
+        if (target > 0 && sources[target - 1] === source) {
+          this.data.copyWithin(to, to - rowSize, to);
+        } else {
+          const from = (t * prompts + source) * rowSize;
+          this.data.set(data.subarray(from, from + rowSize), to);
+        }
+      });
     }
-    return new (sample.constructor as { new (b: ArrayBuffer, o: number, n: number): KvArray })(
-      buffer,
-      0,
-      elements,
-    );
+    this.length = positions;
+  }
+
+  /** Appends a step's new positions ([S, batch, ...], time-major like the cache). */
+  append(positions: KvArray): void {
+    this.data.set(positions, this.length * this.batch * this.rowSize);
+    this.length += positions.length / (this.batch * this.rowSize);
+  }
+
+  /**
+   * Keeps rows `keep` (ascending) of every position, in place: position t's row `target` moves
+   * to t * keep.length + target, never past where it is read from, so nothing unread is
+   * overwritten.
+   */
+  compact(keep: readonly number[]): void {
+    const { data, batch, rowSize } = this;
+    for (let t = 0; t < this.length; t++) {
+      keep.forEach((source, target) => {
+        const from = (t * batch + source) * rowSize;
+        const to = (t * keep.length + target) * rowSize;
+        if (from !== to) data.copyWithin(to, from, from + rowSize);
+      });
+    }
+    this.batch = keep.length;
   }
 }
 
-/** Copies rows `sources` of a [B, ...] tensor (rowSize elements each) into `out`, in order. */
-function copyRows(data: KvArray, out: KvArray, rowSize: number, sources: readonly number[]): void {
-  sources.forEach((source, target) => {
-    out.set(data.subarray(source * rowSize, (source + 1) * rowSize), target * rowSize);
-  });
-}
+/** Cache buffers are sized in steps of this many positions, so similar prompts reuse them. */
+const CAPACITY_STEP = 128;
 
 export class Decoder {
+  /**
+   * The last generation's cache buffers, reused by the next one when big enough: a run calls
+   * generate() once per instance (or round of traces), and fresh buffers would page-fault and
+   * garbage-collect the whole cache (hundreds of MB for a 0.6B model) every time.
+   */
+  private spare: KvArray[] = [];
+  private busy = false;
+
   constructor(
     readonly session: ort.InferenceSession,
     readonly shape: DecoderShape,
@@ -164,10 +207,9 @@ export class Decoder {
       attention_mask: new ort.Tensor("int64", mask, [requests.length, length]),
       position_ids: new ort.Tensor("int64", positions, [requests.length, length]),
     };
-    const emptyPast = this.kvTensor(this.kvArray(0), requests.length, 0);
+    const emptyPast = this.kvTensor(this.kvArray(0), 0, requests.length);
     for (let i = 0; i < layers; i++) {
-      feeds[`past_key_values.${i}.key`] = emptyPast;
-      feeds[`past_key_values.${i}.value`] = emptyPast;
+      for (const kind of KINDS) feeds[pastInputName(i, kind)] = emptyPast;
     }
     const prefill = await this.session.run(feeds);
     timing.prefillMs = now() - start;
@@ -193,96 +235,70 @@ export class Decoder {
         }
       }
     });
-    // Tile each prompt's KV cache to its live traces, into slot 0 of reusable buffers.
-    const slots = Array.from({ length: 2 * layers }, () => new KvSlots((n) => this.kvArray(n)));
-    const rowElements = (positions: number) => kvHeads * positions * headDim;
-    let past: KvArray[] = [];
-    for (let i = 0; i < layers; i++) {
-      ["key", "value"].forEach((kind, j) => {
-        const present = prefill[`present.${i}.${kind}`]?.data as KvArray;
-        const view = (slots[2 * i + j] as KvSlots).view(
-          0,
-          sources.length * rowElements(length),
-          sources.length * rowElements(KV_SLACK),
-        );
-        copyRows(present, view, rowElements(length), sources);
-        past.push(view);
-      });
-    }
-    let slot = 0;
+    // Each prompt's cache tiled to its live traces, in buffers that hold the whole generation
+    // (the last sampled token is never fed back, hence - 1).
+    const rowSize = kvHeads * headDim;
+    const buffers = this.takeBuffers(sources.length * rowSize, length + options.maxNewTokens - 1);
+    const caches = buffers.map((buffer, n) => {
+      const cache = new KvCache(buffer, sources.length, rowSize);
+      const kind = KINDS[n % 2] as (typeof KINDS)[number];
+      const prompts = prefill[newKvOutputName(Math.floor(n / 2), kind)]?.data as KvArray;
+      cache.tile(prompts, requests.length, length, sources);
+      return cache;
+    });
     let total = length;
     let engineMs = now() - start;
     start = now();
 
-    while (rows.length > 0) {
-      const stepStart = now();
-      const batch = rows.length;
-      const stepIds = new BigInt64Array(batch);
-      const stepPositions = new BigInt64Array(batch);
-      const stepMask = new BigInt64Array(batch * (total + 1)).fill(1n);
-      rows.forEach((row, b) => {
-        stepIds[b] = BigInt(row.tokenIds[row.tokenIds.length - 1] as number);
-        stepPositions[b] = BigInt(total - row.pad);
-        stepMask.fill(0n, b * (total + 1), b * (total + 1) + row.pad);
-      });
-      const stepFeeds: Record<string, ort.Tensor> = {
-        input_ids: new ort.Tensor("int64", stepIds, [batch, 1]),
-        attention_mask: new ort.Tensor("int64", stepMask, [batch, total + 1]),
-        position_ids: new ort.Tensor("int64", stepPositions, [batch, 1]),
-      };
-      for (let i = 0; i < layers; i++) {
-        stepFeeds[`past_key_values.${i}.key`] = this.kvTensor(past[2 * i] as KvArray, batch, total);
-        stepFeeds[`past_key_values.${i}.value`] = this.kvTensor(
-          past[2 * i + 1] as KvArray,
-          batch,
-          total,
-        );
-      }
-      slot = 1 - slot;
-      const fetches: Record<string, ort.Tensor | null> = {
-        [TOPK_LOGPROBS]: null,
-        [TOPK_IDS]: null,
-      };
-      const presents: KvArray[] = [];
-      for (let i = 0; i < layers; i++) {
-        ["key", "value"].forEach((kind, j) => {
-          const view = (slots[2 * i + j] as KvSlots).view(
-            slot,
-            batch * rowElements(total + 1),
-            batch * rowElements(KV_SLACK),
-          );
-          presents.push(view);
-          fetches[`present.${i}.${kind}`] = this.kvTensor(view, batch, total + 1);
+    try {
+      while (rows.length > 0) {
+        const stepStart = now();
+        const batch = rows.length;
+        const stepIds = new BigInt64Array(batch);
+        const stepPositions = new BigInt64Array(batch);
+        const stepMask = new BigInt64Array(batch * (total + 1)).fill(1n);
+        rows.forEach((row, b) => {
+          stepIds[b] = BigInt(row.tokenIds[row.tokenIds.length - 1] as number);
+          stepPositions[b] = BigInt(total - row.pad);
+          stepMask.fill(0n, b * (total + 1), b * (total + 1) + row.pad);
         });
-      }
-      const runStart = now();
-      const out = await this.session.run(stepFeeds, fetches as ort.InferenceSession.FetchesType);
-      const runEnd = now();
-      total += 1;
-      timing.steps += 1;
-
-      const logprobs = out[TOPK_LOGPROBS]?.data as Float32Array;
-      const topIds = out[TOPK_IDS]?.data as BigInt64Array;
-      const keep: number[] = [];
-      rows.forEach((row, b) => {
-        if (this.advance(row, logprobs, topIds, b, options, finished)) keep.push(b);
-      });
-      if (keep.length === batch) {
-        past = presents;
-      } else {
-        // Compaction in place: survivors move down to fill the rows of finished traces.
-        const rowSize = rowElements(total);
-        past = presents.map((data) => {
-          keep.forEach((source, target) => {
-            if (source !== target) {
-              data.copyWithin(target * rowSize, source * rowSize, (source + 1) * rowSize);
-            }
+        const stepFeeds: Record<string, ort.Tensor> = {
+          input_ids: new ort.Tensor("int64", stepIds, [batch, 1]),
+          attention_mask: new ort.Tensor("int64", stepMask, [batch, total + 1]),
+          position_ids: new ort.Tensor("int64", stepPositions, [batch, 1]),
+        };
+        for (let i = 0; i < layers; i++) {
+          KINDS.forEach((kind, j) => {
+            const cache = caches[2 * i + j] as KvCache;
+            stepFeeds[pastInputName(i, kind)] = this.kvTensor(cache.view(), total, batch);
           });
-          return data.subarray(0, keep.length * rowSize);
+        }
+        const runStart = now();
+        const out = await this.session.run(stepFeeds);
+        const runEnd = now();
+        for (let i = 0; i < layers; i++) {
+          KINDS.forEach((kind, j) => {
+            (caches[2 * i + j] as KvCache).append(out[newKvOutputName(i, kind)]?.data as KvArray);
+          });
+        }
+        total += 1;
+        timing.steps += 1;
+
+        const logprobs = out[TOPK_LOGPROBS]?.data as Float32Array;
+        const topIds = out[TOPK_IDS]?.data as BigInt64Array;
+        const keep: number[] = [];
+        rows.forEach((row, b) => {
+          if (this.advance(row, logprobs, topIds, b, options, finished)) keep.push(b);
         });
-        rows = keep.map((b) => rows[b] as Row);
+        if (keep.length < batch) {
+          // Finished rows leave the cache at once, so they stop costing compute.
+          if (keep.length > 0) for (const cache of caches) cache.compact(keep);
+          rows = keep.map((b) => rows[b] as Row);
+        }
+        engineMs += runStart - stepStart + (now() - runEnd);
       }
-      engineMs += runStart - stepStart + (now() - runEnd);
+    } finally {
+      this.giveBack(buffers);
     }
     timing.decodeMs = now() - start;
     timing.engineMs = engineMs;
@@ -329,8 +345,9 @@ export class Decoder {
 
   /**
    * Refuses a batch whose KV cache cannot fit, instead of being killed by the OOM killer
-   * midway: the cache exists three times during a step (the pasts, onnxruntime's presents and
-   * the copy the next step reads), each traces x layers x 2 x kv_heads x positions x head_dim.
+   * midway: the cache exists three times during a step (our time-major buffers, and inside
+   * onnxruntime the transposed pasts and the concatenated presents), each traces x layers x 2 x
+   * kv_heads x positions x head_dim.
    */
   private checkMemory(requests: readonly GenerationRequest[], maxNewTokens: number): void {
     const { layers, kvHeads, headDim, kvType } = this.shape;
@@ -348,15 +365,40 @@ export class Decoder {
     }
   }
 
+  /**
+   * 2 x layers cache buffers of at least `positions` x `rowElements` values: the spare ones when
+   * big enough, otherwise new ones rounded up to CAPACITY_STEP positions. A concurrent call
+   * gets its own.
+   */
+  private takeBuffers(rowElements: number, positions: number): KvArray[] {
+    const elements = rowElements * Math.ceil(positions / CAPACITY_STEP) * CAPACITY_STEP;
+    if (this.busy) return this.newBuffers(elements);
+    this.busy = true;
+    if (this.spare.length === 0 || (this.spare[0] as KvArray).length < rowElements * positions) {
+      this.spare = []; // let the old ones be collected before the new ones are touched
+      this.spare = this.newBuffers(elements);
+    }
+    return this.spare;
+  }
+
+  private giveBack(buffers: KvArray[]): void {
+    if (buffers === this.spare) this.busy = false;
+  }
+
+  private newBuffers(elements: number): KvArray[] {
+    return Array.from({ length: 2 * this.shape.layers }, () => this.kvArray(elements));
+  }
+
   private kvArray(size: number): KvArray {
     return this.shape.kvType === "float16" ? new Uint16Array(size) : new Float32Array(size);
   }
 
-  private kvTensor(data: KvArray, batch: number, length: number): ort.Tensor {
+  /** A time-major past input ([P, B, kv_heads, head_dim]). */
+  private kvTensor(data: KvArray, positions: number, batch: number): ort.Tensor {
     return new ort.Tensor(this.shape.kvType, data, [
+      positions,
       batch,
       this.shape.kvHeads,
-      length,
       this.shape.headDim,
     ]);
   }

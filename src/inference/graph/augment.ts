@@ -1,10 +1,19 @@
 /**
- * Decoder graph surgery at load time. Optimum decoders output logits for every position
- * ([B, S, V]: ~580 MiB of fp32 for a 1000-token prefill of one Qwen3 row). DeepConf needs only
- * the last position's top-k log-probs, so the graph is changed to:
- *   hidden[B,S,H] -> Slice(last position) -> lm_head -> logits[B,1,V]
- *     -> (Cast to fp32) -> LogSoftmax -> TopK(k) -> topk_logprobs[B,1,k], topk_ids[B,1,k]
- * and `logits` stops being a graph output, so it is never copied to the host.
+ * Decoder graph surgery at load time. Two changes, both about what crosses the boundary
+ * between onnxruntime and JavaScript on every step:
+ *
+ * 1. Logits. Optimum decoders output logits for every position ([B, S, V]: ~580 MiB of fp32 for
+ *    a 1000-token prefill of one Qwen3 row). DeepConf needs only the last position's top-k:
+ *      hidden[B,S,H] -> Slice(last position) -> lm_head -> logits[B,1,V]
+ *        -> (Cast to fp32) -> LogSoftmax -> TopK(k) -> topk_logprobs[B,1,k], topk_ids[B,1,k]
+ *
+ * 2. KV cache. Optimum decoders return the whole cache every step (present = concat(past, new),
+ *    [B, kv_heads, P+S, head_dim]), and onnxruntime-node copies every output into a fresh
+ *    JavaScript buffer: ~550 MB per step for 8 traces of a 300-token Qwen3-0.6B context, which
+ *    cost more than the attention itself. The augmented graph instead takes the past in
+ *    time-major layout [P, B, kv_heads, head_dim] (transposed back inside the graph) and returns
+ *    only the S new positions, time-major too. In that layout a step's new positions are an
+ *    append at the end of one buffer, so the caller keeps the cache in place and never copies it.
  */
 import type { onnx as Onnx } from "onnx-proto";
 import onnxProto from "onnx-proto";
@@ -16,8 +25,14 @@ const { onnx } = onnxProto;
 
 export const TOPK_LOGPROBS = "topk_logprobs";
 export const TOPK_IDS = "topk_ids";
+/** Time-major past input of layer `layer` ([P, B, kv_heads, head_dim]). */
+export const pastInputName = (layer: number, kind: "key" | "value") =>
+  `past_time_major.${layer}.${kind}`;
+/** The positions a step added to layer `layer`'s cache, time-major ([S, B, kv_heads, head_dim]). */
+export const newKvOutputName = (layer: number, kind: "key" | "value") =>
+  `present_new.${layer}.${kind}`;
 /** Bump when the surgery changes, so cached graphs from older versions are not reused. */
-export const AUGMENT_VERSION = 1;
+export const AUGMENT_VERSION = 2;
 
 const { DataType } = onnx.TensorProto;
 const PREFIX = "deepconf_augment";
@@ -124,7 +139,106 @@ export function augmentDecoder(model: Onnx.IModelProto, topk: number): Onnx.IMod
     valueInfo(TOPK_IDS, DataType.INT64, [batch, 1, topk]),
   );
   graph.valueInfo = (graph.valueInfo ?? []).filter((v) => v.name !== "logits");
+  timeMajorCache(graph);
   return model;
+}
+
+const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
+
+/** Change 2 of the module comment: time-major past in, only the new positions out. */
+function timeMajorCache(graph: Onnx.IGraphProto): void {
+  const inputs = graph.input ?? [];
+  const pasts = inputs.filter((input) => PAST.test(input.name ?? ""));
+  if (pasts.length === 0) {
+    throw new InputError(
+      "the ONNX graph has no past_key_values.N.key/value inputs: expected a decoder exported with its KV cache (Optimum's -with-past / onnx-community layout)",
+    );
+  }
+  const ints = onnx.AttributeProto.AttributeType.INTS;
+  const transpose = (name: string, input: string, output: string, perm: number[]) => ({
+    name,
+    opType: "Transpose",
+    input: [input],
+    output: [output],
+    attribute: [{ name: "perm", type: ints, ints: perm }],
+  });
+  // The past length P, from the first time-major input: the new positions start there.
+  const [, firstLayer, firstKind] = PAST.exec(pasts[0]?.name ?? "") ?? [];
+  const pastLength = `${PREFIX}/past_length`;
+  (graph.initializer as Onnx.ITensorProto[]).push(
+    int64Initializer(`${PREFIX}/zero`, [0n]),
+    int64Initializer(`${PREFIX}/one`, [1n]),
+    int64Initializer(`${PREFIX}/time_axis`, [2n]),
+  );
+  const head: Onnx.INodeProto[] = [
+    {
+      name: `${PREFIX}/past_shape`,
+      opType: "Shape",
+      input: [pastInputName(Number(firstLayer), firstKind as "key" | "value")],
+      output: [`${PREFIX}/past_shape`],
+    },
+    {
+      name: `${PREFIX}/past_length`,
+      opType: "Slice",
+      input: [`${PREFIX}/past_shape`, `${PREFIX}/zero`, `${PREFIX}/one`],
+      output: [pastLength],
+    },
+  ];
+  const tail: Onnx.INodeProto[] = [];
+  const newOutputs: Onnx.IValueInfoProto[] = [];
+  for (const past of pasts) {
+    const [, layerText, kind] = PAST.exec(past.name as string) as RegExpExecArray;
+    const layer = Number(layerText);
+    const present = `present.${layer}.${kind}`;
+    const presentInfo = graph.output?.find((o) => o.name === present);
+    if (!presentInfo) {
+      throw new InputError(`the ONNX graph has ${past.name} but no ${present} output`);
+    }
+    const dims = past.type?.tensorType?.shape?.dim ?? [];
+    const dim = (i: number, fallback: string) =>
+      dims[i]?.dimParam || (dims[i]?.dimValue ? Number(dims[i]?.dimValue) : fallback);
+    const elemType = past.type?.tensorType?.elemType ?? DataType.FLOAT;
+    const timeMajor = pastInputName(layer, kind as "key" | "value");
+    const newKv = newKvOutputName(layer, kind as "key" | "value");
+    // The original name now names the transposed tensor, so every consumer is unchanged.
+    head.push(
+      transpose(`${PREFIX}/past_${layer}_${kind}`, timeMajor, past.name as string, [1, 2, 0, 3]),
+    );
+    tail.push(
+      {
+        name: `${PREFIX}/new_${layer}_${kind}`,
+        opType: "Slice",
+        input: [present, pastLength, `${PREFIX}/ends`, `${PREFIX}/time_axis`],
+        output: [`${PREFIX}/new_${layer}_${kind}`],
+      },
+      transpose(
+        `${PREFIX}/new_tm_${layer}_${kind}`,
+        `${PREFIX}/new_${layer}_${kind}`,
+        newKv,
+        [2, 0, 1, 3],
+      ),
+    );
+    past.name = timeMajor;
+    past.type = valueInfo(timeMajor, elemType, [
+      "past_sequence_length",
+      dim(0, "batch_size"),
+      dim(1, "num_key_value_heads"),
+      dim(3, "head_dim"),
+    ]).type;
+    newOutputs.push(
+      valueInfo(newKv, elemType, [
+        "sequence_length",
+        dim(0, "batch_size"),
+        dim(1, "num_key_value_heads"),
+        dim(3, "head_dim"),
+      ]),
+    );
+  }
+  graph.node = [...head, ...(graph.node ?? []), ...tail];
+  graph.output = [
+    ...(graph.output ?? []).filter((o) => !/^present\.\d+\.(key|value)$/.test(o.name ?? "")),
+    ...newOutputs,
+  ];
 }
 
 /** Names of the external-data files the graph's initializers point to (relative paths). */
