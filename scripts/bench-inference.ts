@@ -5,23 +5,23 @@
  *   npm run bench:inference -- [--shape tiny|qwen3-0.6b] [--traces N] [--new-tokens T]
  *                              [--prompt-tokens P] [--threads N] [--device cpu|cuda] [--json]
  *
- * Tokens/s = generated tokens per wall-clock second, prefill included. Both sides sample N
- * traces of exactly T tokens (EOS disabled) from one P-token prompt; transformers.js gets the
- * natural equivalent, a batch of N copies of the prompt. The roofline is the time this machine
+ * Tokens/s = generated tokens per wall-clock second, prefill included. Each side runs in its own
+ * fresh process (scripts/bench-inference-side.ts: workload, warm-up and timing are described
+ * there), one after the other, then the roofline probes run here. The roofline is the time this machine
  * needs at least for the same work: prefill FLOPs at the measured peak matmul rate, then every
  * decode step's weight + KV-cache bytes at the measured memory bandwidth (or its FLOPs at peak,
  * whichever is slower). Peak and bandwidth are measured here, with onnxruntime on the same threads.
  */
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { availableParallelism, totalmem } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { AutoModelForCausalLM, env, Tensor } from "@huggingface/transformers";
 import type { onnx as Onnx } from "onnx-proto";
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { cacheDirFromEnv } from "../src/hf/settings.js";
-import { loadModel } from "../src/inference/model.js";
 import type { Device } from "../src/inference/session.js";
 import {
   buildTestModel,
@@ -58,82 +58,41 @@ if (!existsSync(join(modelDir, "config.json"))) {
   log(`building the ${shapeName} test model in ${modelDir}`);
   await buildTestModel({ out: modelDir, shape: shapeName, seed: 0, overwrite: true });
 }
-// A fixed prompt of ordinary (non-special) token ids.
-const prompt = Array.from({ length: promptTokens }, (_, i) => (i * 7919 + 13) % 150000);
+/** Runs one side in a fresh process (scripts/bench-inference-side.ts) and returns its JSON. */
+function runSide(side: "ours" | "transformersjs"): Record<string, number | string> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), "bench-inference-side.ts");
+  const args = {
+    side,
+    "model-dir": modelDir,
+    traces,
+    "new-tokens": newTokens,
+    "prompt-tokens": promptTokens,
+    threads,
+    device,
+    "cache-dir": cacheDir,
+  };
+  const out = execFileSync(
+    process.execPath,
+    ["--import", "tsx", script, ...Object.entries(args).flatMap(([k, v]) => [`--${k}`, String(v)])],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(out.trim().split("\n").pop() as string);
+}
 
-// ---- ours
 log(
   `ours: ${traces} traces x ${newTokens} tokens, ${promptTokens}-token prompt, ${threads} threads`,
 );
-const ours = await loadModel(modelDir, { dtype: "fp32", device, threads, topk: 20, cacheDir });
-const sampling = { greedy: false, temperature: 0.7, topP: 0.8, topK: 20 };
-const generation = { sampling, eosTokenIds: new Set<number>(), padTokenId: ours.padTokenId };
-// Warm-up, the same for both sides: the workload's batch and prompt, 2 new tokens. It sizes
-// onnxruntime's memory arena and (ours) the reusable KV buffers, as earlier instances of a run
-// would; the first call of a process pays page faults for them (reported separately).
-const warmup = await ours.decoder.generate([{ inputIds: prompt, traces, seed: 1 }], {
-  ...generation,
-  maxNewTokens: 2,
-});
-const start = performance.now();
-const result = await ours.decoder.generate([{ inputIds: prompt, traces, seed: 0 }], {
-  ...generation,
-  maxNewTokens: newTokens,
-});
-const oursSeconds = seconds(start);
-const generated = result.traces.reduce((sum, t) => sum + t.tokenIds.length, 0);
-await ours.decoder.session.release();
+const ours = runSide("ours");
 
-// ---- transformers.js (skipped when its full-vocabulary prefill logits cannot fit in memory)
+// transformers.js, skipped when its full-vocabulary prefill logits cannot fit in memory.
 const peerLogitsBytes = 4 * traces * promptTokens * shape.vocabSize;
 const peerSkipped =
   peerLogitsBytes > 0.4 * totalmem()
     ? `transformers.js would materialise ${(peerLogitsBytes / 2 ** 30).toFixed(1)} GiB of prefill logits ([N, P, vocab] fp32) on a ${(totalmem() / 2 ** 30).toFixed(0)} GiB machine`
     : null;
-/** transformers.js on the same folder: a batch of N copies of the prompt, sampling. */
-async function runPeer(): Promise<number> {
-  log("transformers.js: batch of N copies of the prompt");
-  env.allowRemoteModels = false;
-  env.localModelPath = join(modelDir, "..");
-  const peer = await AutoModelForCausalLM.from_pretrained(`${shapeName}-seed0`, {
-    dtype: "fp32",
-    device: device === "cuda" ? "cuda" : "cpu",
-    local_files_only: true,
-    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
-  });
-  const batchOf = (n: number, ids: number[]) => ({
-    input_ids: new Tensor(
-      "int64",
-      BigInt64Array.from({ length: n * ids.length }, (_, i) =>
-        BigInt(ids[i % ids.length] as number),
-      ),
-      [n, ids.length],
-    ),
-    attention_mask: new Tensor("int64", new BigInt64Array(n * ids.length).fill(1n), [
-      n,
-      ids.length,
-    ]),
-  });
-  const sample = { do_sample: true, temperature: 0.7, top_k: 20 };
-  await peer.generate({
-    ...batchOf(traces, prompt),
-    ...sample,
-    max_new_tokens: 2,
-    min_new_tokens: 2,
-  });
-  const begin = performance.now();
-  await peer.generate({
-    ...batchOf(traces, prompt),
-    ...sample,
-    max_new_tokens: newTokens,
-    min_new_tokens: newTokens,
-  });
-  const elapsed = seconds(begin);
-  await peer.dispose();
-  return elapsed;
-}
 if (peerSkipped !== null) log(`transformers.js skipped: ${peerSkipped}`);
-const peerSeconds = peerSkipped === null ? await runPeer() : Number.NaN;
+else log("transformers.js: batch of N copies of the prompt");
+const peer = peerSkipped === null ? runSide("transformersjs") : null;
 
 // ---- roofline: measured peak matmul rate and memory bandwidth
 function singleOpModel(
@@ -243,8 +202,8 @@ for (let step = 1; step < newTokens; step++) {
   rooflineSeconds += Math.max((weightBytes + kvBytes) / bandwidth, flops / peakFlops);
 }
 
-const oursRate = generated / oursSeconds;
-const peerRate = peerSkipped === null ? (traces * newTokens) / peerSeconds : null;
+const oursRate = (ours.tokens as number) / (ours.seconds as number);
+const peerRate = peer === null ? null : (peer.tokens as number) / (peer.seconds as number);
 const rooflineRate = (traces * newTokens) / rooflineSeconds;
 const report = {
   model: shapeName,
@@ -259,10 +218,10 @@ const report = {
   transformersjs_skipped: peerSkipped,
   roofline_tokens_per_s: rooflineRate,
   fraction_of_roofline: oursRate / rooflineRate,
-  engine_overhead_fraction: result.timing.engineMs / result.timing.decodeMs,
-  ours_prefill_ms: result.timing.prefillMs,
-  ours_decode_ms: result.timing.decodeMs,
-  ours_first_call_engine_ms: warmup.timing.engineMs,
+  engine_overhead_fraction: (ours.engine_ms as number) / (ours.decode_ms as number),
+  ours_prefill_ms: ours.prefill_ms,
+  ours_decode_ms: ours.decode_ms,
+  ours_first_call_engine_ms: ours.first_call_engine_ms,
   measured_peak_gflops: peakFlops / 1e9,
   measured_bandwidth_gbs: bandwidth / 1e9,
 };

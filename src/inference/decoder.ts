@@ -11,7 +11,7 @@
 import { totalmem } from "node:os";
 import * as ort from "onnxruntime-node";
 import { InputError } from "../errors.js";
-import { newKvOutputName, pastInputName, TOPK_IDS, TOPK_LOGPROBS } from "./graph/augment.js";
+import { newKvOutputName, TOPK_IDS, TOPK_LOGPROBS } from "./graph/augment.js";
 import { type Random, type SamplingOptions, sampleIndex, traceRandom } from "./sampling.js";
 
 export interface DecoderShape {
@@ -93,75 +93,87 @@ const now = () => performance.now();
 const KINDS = ["key", "value"] as const;
 
 /**
- * One layer's key or value cache in the augmented graph's time-major layout [P, B, kv_heads,
- * head_dim], in a buffer sized for the whole generation: each step's new position is appended
- * at the end, and the valid prefix is the next step's input as it is, with no copy.
+ * One layer's key or value cache, [B, kv_heads, capacity, head_dim], fed to the graph whole
+ * every step: slots past `length` are free and masked out (attention_mask 0), so a step's new
+ * position is written into its slot in place and the cache is never copied. The capacity grows
+ * in steps of CAPACITY_GROWTH positions, re-laid out in place, so masked slots cost little
+ * attention.
  */
 class KvCache {
-  /** Positions held. */
+  /** Positions held (prompt padding included). */
   length = 0;
 
   constructor(
     readonly data: KvArray,
-    /** Rows (live traces) per position. */
+    /** Rows (live traces). */
     public batch: number,
-    /** Values per row and position (kv_heads x head_dim). */
-    readonly rowSize: number,
+    readonly heads: number,
+    readonly headDim: number,
+    /** Positions per (row, head). */
+    public capacity: number,
   ) {}
 
-  /** The cache so far, the next step's past. */
+  /** The whole cache, free slots included: the next step's past. */
   view(): KvArray {
-    return this.data.subarray(0, this.length * this.batch * this.rowSize);
+    return this.data.subarray(0, this.batch * this.heads * this.capacity * this.headDim);
   }
 
   /**
-   * Fills the cache with `positions` positions of the prompts' caches (time-major, `prompts`
-   * rows per position), row `target` taking prompt `sources[target]`. A prompt's traces are
-   * adjacent, so its row is copied from the prompts once per position, then within the cache.
+   * Fills the first `positions` slots from the prompts' caches ([prompts, kv_heads, positions,
+   * head_dim]), row `target` taking prompt `sources[target]`.
    */
-  tile(data: KvArray, prompts: number, positions: number, sources: readonly number[]): void {
-    const { rowSize } = this;
-    for (let t = 0; t < positions; t++) {
-      const base = t * sources.length * rowSize;
-      sources.forEach((source, target) => {
-        const to = base + target * rowSize;
-        if (target > 0 && sources[target - 1] === source) {
-          this.data.copyWithin(to, to - rowSize, to);
-        } else {
-          const from = (t * prompts + source) * rowSize;
-          this.data.set(data.subarray(from, from + rowSize), to);
-        }
-      });
-    }
+  tile(prompts: KvArray, positions: number, sources: readonly number[]): void {
+    const { heads, headDim, capacity } = this;
+    const block = positions * headDim;
+    sources.forEach((source, target) => {
+      for (let h = 0; h < heads; h++) {
+        const from = (source * heads + h) * block;
+        this.data.set(
+          prompts.subarray(from, from + block),
+          (target * heads + h) * capacity * headDim,
+        );
+      }
+    });
     this.length = positions;
   }
 
-  /** Appends a step's new positions ([S, batch, ...], time-major like the cache). */
+  /** Writes a step's new position ([batch, kv_heads, 1, head_dim]) into slot `length`. */
   append(positions: KvArray): void {
-    this.data.set(positions, this.length * this.batch * this.rowSize);
-    this.length += positions.length / (this.batch * this.rowSize);
+    const { headDim, capacity, length } = this;
+    for (let row = 0; row < this.batch * this.heads; row++) {
+      this.data.set(
+        positions.subarray(row * headDim, (row + 1) * headDim),
+        (row * capacity + length) * headDim,
+      );
+    }
+    this.length += 1;
   }
 
-  /**
-   * Keeps rows `keep` (ascending) of every position, in place: position t's row `target` moves
-   * to t * keep.length + target, never past where it is read from, so nothing unread is
-   * overwritten.
-   */
-  compact(keep: readonly number[]): void {
-    const { data, batch, rowSize } = this;
-    for (let t = 0; t < this.length; t++) {
-      keep.forEach((source, target) => {
-        const from = (t * batch + source) * rowSize;
-        const to = (t * keep.length + target) * rowSize;
-        if (from !== to) data.copyWithin(to, from, from + rowSize);
-      });
+  /** Re-lays the cache out with a larger capacity, last (row, head) first so nothing unread is overwritten. */
+  grow(capacity: number): void {
+    const { headDim, length } = this;
+    for (let row = this.batch * this.heads - 1; row >= 0; row--) {
+      const from = row * this.capacity * headDim;
+      this.data.copyWithin(row * capacity * headDim, from, from + length * headDim);
     }
+    this.capacity = capacity;
+  }
+
+  /** Keeps rows `keep` (ascending), in place: a row only ever moves down. */
+  compact(keep: readonly number[]): void {
+    const size = this.heads * this.capacity * this.headDim;
+    keep.forEach((source, target) => {
+      if (source !== target)
+        this.data.copyWithin(target * size, source * size, (source + 1) * size);
+    });
     this.batch = keep.length;
   }
 }
 
 /** Cache buffers are sized in steps of this many positions, so similar prompts reuse them. */
 const CAPACITY_STEP = 128;
+/** Free slots added at a time: the attention over masked slots stays a small fraction. */
+const CAPACITY_GROWTH = 32;
 
 export class Decoder {
   /**
@@ -207,9 +219,9 @@ export class Decoder {
       attention_mask: new ort.Tensor("int64", mask, [requests.length, length]),
       position_ids: new ort.Tensor("int64", positions, [requests.length, length]),
     };
-    const emptyPast = this.kvTensor(this.kvArray(0), 0, requests.length);
+    const emptyPast = this.kvTensor(this.kvArray(0), requests.length, 0);
     for (let i = 0; i < layers; i++) {
-      for (const kind of KINDS) feeds[pastInputName(i, kind)] = emptyPast;
+      for (const kind of KINDS) feeds[`past_key_values.${i}.${kind}`] = emptyPast;
     }
     const prefill = await this.session.run(feeds);
     timing.prefillMs = now() - start;
@@ -235,15 +247,19 @@ export class Decoder {
         }
       }
     });
-    // Each prompt's cache tiled to its live traces, in buffers that hold the whole generation
-    // (the last sampled token is never fed back, hence - 1).
-    const rowSize = kvHeads * headDim;
-    const buffers = this.takeBuffers(sources.length * rowSize, length + options.maxNewTokens - 1);
+    // Each prompt's cache tiled to its live traces, in buffers that can hold the whole
+    // generation (the last sampled token is never fed back, hence - 1).
+    const positionsNeeded = length + options.maxNewTokens - 1;
+    const capacityFor = (held: number) => Math.min(positionsNeeded, held + CAPACITY_GROWTH);
+    const buffers = this.takeBuffers(sources.length * kvHeads * headDim, positionsNeeded);
     const caches = buffers.map((buffer, n) => {
-      const cache = new KvCache(buffer, sources.length, rowSize);
+      const cache = new KvCache(buffer, sources.length, kvHeads, headDim, capacityFor(length));
       const kind = KINDS[n % 2] as (typeof KINDS)[number];
-      const prompts = prefill[newKvOutputName(Math.floor(n / 2), kind)]?.data as KvArray;
-      cache.tile(prompts, requests.length, length, sources);
+      cache.tile(
+        prefill[newKvOutputName(Math.floor(n / 2), kind)]?.data as KvArray,
+        length,
+        sources,
+      );
       return cache;
     });
     let total = length;
@@ -254,23 +270,34 @@ export class Decoder {
       while (rows.length > 0) {
         const stepStart = now();
         const batch = rows.length;
+        if (total === (caches[0] as KvCache).capacity) {
+          for (const cache of caches) cache.grow(capacityFor(total));
+        }
+        const capacity = (caches[0] as KvCache).capacity;
         const stepIds = new BigInt64Array(batch);
         const stepPositions = new BigInt64Array(batch);
-        const stepMask = new BigInt64Array(batch * (total + 1)).fill(1n);
+        // Per row: padding 0, held positions 1, free slots 0, the new token 1.
+        const stepMask = new BigInt64Array(batch * (capacity + 1));
         rows.forEach((row, b) => {
           stepIds[b] = BigInt(row.tokenIds[row.tokenIds.length - 1] as number);
           stepPositions[b] = BigInt(total - row.pad);
-          stepMask.fill(0n, b * (total + 1), b * (total + 1) + row.pad);
+          const base = b * (capacity + 1);
+          stepMask.fill(1n, base + row.pad, base + total);
+          stepMask[base + capacity] = 1n;
         });
         const stepFeeds: Record<string, ort.Tensor> = {
           input_ids: new ort.Tensor("int64", stepIds, [batch, 1]),
-          attention_mask: new ort.Tensor("int64", stepMask, [batch, total + 1]),
+          attention_mask: new ort.Tensor("int64", stepMask, [batch, capacity + 1]),
           position_ids: new ort.Tensor("int64", stepPositions, [batch, 1]),
         };
         for (let i = 0; i < layers; i++) {
           KINDS.forEach((kind, j) => {
             const cache = caches[2 * i + j] as KvCache;
-            stepFeeds[pastInputName(i, kind)] = this.kvTensor(cache.view(), total, batch);
+            stepFeeds[`past_key_values.${i}.${kind}`] = this.kvTensor(
+              cache.view(),
+              batch,
+              capacity,
+            );
           });
         }
         const runStart = now();
@@ -393,12 +420,11 @@ export class Decoder {
     return this.shape.kvType === "float16" ? new Uint16Array(size) : new Float32Array(size);
   }
 
-  /** A time-major past input ([P, B, kv_heads, head_dim]). */
-  private kvTensor(data: KvArray, positions: number, batch: number): ort.Tensor {
+  private kvTensor(data: KvArray, batch: number, positions: number): ort.Tensor {
     return new ort.Tensor(this.shape.kvType, data, [
-      positions,
       batch,
       this.shape.kvHeads,
+      positions,
       this.shape.headDim,
     ]);
   }

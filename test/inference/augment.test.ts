@@ -28,8 +28,8 @@ describe("graph augmentation", () => {
       attention_mask: new ort.Tensor("int64", BigInt64Array.from([1n, 1n, 1n]), [1, 3]),
       position_ids: new ort.Tensor("int64", BigInt64Array.from([0n, 1n, 2n]), [1, 3]),
     };
-    for (const name of session.inputNames.filter((n) => n.startsWith("past_time_major"))) {
-      feeds[name] = new ort.Tensor("float32", new Float32Array(0), [0, 1, 2, 16]);
+    for (const name of session.inputNames.filter((n) => n.startsWith("past_key_values"))) {
+      feeds[name] = new ort.Tensor("float32", new Float32Array(0), [1, 2, 0, 16]);
     }
     const out = await session.run(feeds);
     expect(out[TOPK_LOGPROBS]?.dims).toEqual([1, 1, 5]);

@@ -76,10 +76,12 @@ describe("Decoder on the tiny Qwen3 model", () => {
   });
 
   test("greedy: token for token what transformers.js generate() gives, alone and in a batch", async () => {
-    const expected = await transformersGreedy([promptA, promptB], 12);
+    // 80 tokens: the cache's capacity grows twice (by 32 free slots at a time) on the way.
+    const expected = await transformersGreedy([promptA, promptB], 80);
+    expect(expected.map((ids) => ids.length)).toEqual([80, 80]);
     const alone = await decoder.generate(
       [{ inputIds: promptA, traces: 1, seed: 0 }],
-      options({ maxNewTokens: 12 }),
+      options({ maxNewTokens: 80 }),
     );
     expect(alone.traces[0]?.tokenIds).toEqual(expected[0]);
     const batch = await decoder.generate(
@@ -87,7 +89,7 @@ describe("Decoder on the tiny Qwen3 model", () => {
         { inputIds: promptA, traces: 3, seed: 0 },
         { inputIds: promptB, traces: 2, seed: 0 },
       ],
-      options({ maxNewTokens: 12 }),
+      options({ maxNewTokens: 80 }),
     );
     expect(batch.traces.map((t) => [t.request, t.trace])).toEqual([
       [0, 0],
@@ -184,28 +186,29 @@ describe("Decoder on the tiny Qwen3 model", () => {
   });
 
   test("a trace's tokens do not depend on its batch: other prompts, padding, stopped rows", async () => {
+    const long = { sampling: sampled, maxNewTokens: 50 };
     const alone = await decoder.generate(
       [{ inputIds: promptB, traces: 2, seed: 11 }],
-      options({ sampling: sampled }),
+      options(long),
     );
-    const stoppedAt = 2;
+    const stoppedAt = [2, 40]; // before and after the cache's capacity has grown
     const crowded = await decoder.generate(
       [
         { inputIds: promptA, traces: 3, seed: 5 },
         { inputIds: promptB, traces: 2, seed: 11 },
       ],
       options({
-        sampling: sampled,
+        ...long,
         // Stop two of the longer prompt's traces early: their rows leave the batch mid-way.
-        onStep: (step) => step.request === 0 && step.trace < 2 && step.position === stoppedAt,
+        onStep: (step) => step.request === 0 && step.position === stoppedAt[step.trace],
       }),
     );
     const fromB = crowded.traces.filter((t) => t.request === 1);
     expect(fromB.map((t) => t.tokenIds)).toEqual(alone.traces.map((t) => t.tokenIds));
     const stopped = crowded.traces.filter((t) => t.finishReason === "stopped");
     expect(stopped.map((t) => [t.request, t.trace, t.tokenIds.length])).toEqual([
-      [0, 0, stoppedAt + 1],
-      [0, 1, stoppedAt + 1],
+      [0, 0, 3],
+      [0, 1, 41],
     ]);
     expect(crowded.traces.find((t) => t.request === 0 && t.trace === 2)?.finishReason).toBe(
       "length",

@@ -10,10 +10,9 @@
  * 2. KV cache. Optimum decoders return the whole cache every step (present = concat(past, new),
  *    [B, kv_heads, P+S, head_dim]), and onnxruntime-node copies every output into a fresh
  *    JavaScript buffer: ~550 MB per step for 8 traces of a 300-token Qwen3-0.6B context, which
- *    cost more than the attention itself. The augmented graph instead takes the past in
- *    time-major layout [P, B, kv_heads, head_dim] (transposed back inside the graph) and returns
- *    only the S new positions, time-major too. In that layout a step's new positions are an
- *    append at the end of one buffer, so the caller keeps the cache in place and never copies it.
+ *    cost more than the attention itself. The augmented graph returns only the S new positions
+ *    (present_new.N.key/value, [B, kv_heads, S, head_dim]); the caller keeps the cache.
+ *    Inputs are unchanged.
  */
 import type { onnx as Onnx } from "onnx-proto";
 import onnxProto from "onnx-proto";
@@ -25,14 +24,11 @@ const { onnx } = onnxProto;
 
 export const TOPK_LOGPROBS = "topk_logprobs";
 export const TOPK_IDS = "topk_ids";
-/** Time-major past input of layer `layer` ([P, B, kv_heads, head_dim]). */
-export const pastInputName = (layer: number, kind: "key" | "value") =>
-  `past_time_major.${layer}.${kind}`;
-/** The positions a step added to layer `layer`'s cache, time-major ([S, B, kv_heads, head_dim]). */
+/** The positions a step added to layer `layer`'s cache ([B, kv_heads, S, head_dim]). */
 export const newKvOutputName = (layer: number, kind: "key" | "value") =>
   `present_new.${layer}.${kind}`;
 /** Bump when the surgery changes, so cached graphs from older versions are not reused. */
-export const AUGMENT_VERSION = 2;
+export const AUGMENT_VERSION = 3;
 
 const { DataType } = onnx.TensorProto;
 const PREFIX = "deepconf_augment";
@@ -139,102 +135,67 @@ export function augmentDecoder(model: Onnx.IModelProto, topk: number): Onnx.IMod
     valueInfo(TOPK_IDS, DataType.INT64, [batch, 1, topk]),
   );
   graph.valueInfo = (graph.valueInfo ?? []).filter((v) => v.name !== "logits");
-  timeMajorCache(graph);
+  newPositionsOnly(graph);
   return model;
 }
 
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
 
-/** Change 2 of the module comment: time-major past in, only the new positions out. */
-function timeMajorCache(graph: Onnx.IGraphProto): void {
-  const inputs = graph.input ?? [];
-  const pasts = inputs.filter((input) => PAST.test(input.name ?? ""));
+/** Change 2 of the module comment: present.N.* outputs become present_new.N.*. */
+function newPositionsOnly(graph: Onnx.IGraphProto): void {
+  const pasts = (graph.input ?? []).filter((input) => PAST.test(input.name ?? ""));
   if (pasts.length === 0) {
     throw new InputError(
       "the ONNX graph has no past_key_values.N.key/value inputs: expected a decoder exported with its KV cache (Optimum's -with-past / onnx-community layout)",
     );
   }
-  const ints = onnx.AttributeProto.AttributeType.INTS;
-  const transpose = (name: string, input: string, output: string, perm: number[]) => ({
-    name,
-    opType: "Transpose",
-    input: [input],
-    output: [output],
-    attribute: [{ name: "perm", type: ints, ints: perm }],
-  });
-  // The past length P, from the first time-major input: the new positions start there.
-  const [, firstLayer, firstKind] = PAST.exec(pasts[0]?.name ?? "") ?? [];
+  // The past length P (axis 2 of any past): the new positions start there.
   const pastLength = `${PREFIX}/past_length`;
   (graph.initializer as Onnx.ITensorProto[]).push(
-    int64Initializer(`${PREFIX}/zero`, [0n]),
-    int64Initializer(`${PREFIX}/one`, [1n]),
-    int64Initializer(`${PREFIX}/time_axis`, [2n]),
+    int64Initializer(`${PREFIX}/two`, [2n]),
+    int64Initializer(`${PREFIX}/three`, [3n]),
   );
-  const head: Onnx.INodeProto[] = [
+  const nodes: Onnx.INodeProto[] = [
     {
       name: `${PREFIX}/past_shape`,
       opType: "Shape",
-      input: [pastInputName(Number(firstLayer), firstKind as "key" | "value")],
+      input: [pasts[0]?.name as string],
       output: [`${PREFIX}/past_shape`],
     },
     {
       name: `${PREFIX}/past_length`,
       opType: "Slice",
-      input: [`${PREFIX}/past_shape`, `${PREFIX}/zero`, `${PREFIX}/one`],
+      input: [`${PREFIX}/past_shape`, `${PREFIX}/two`, `${PREFIX}/three`],
       output: [pastLength],
     },
   ];
-  const tail: Onnx.INodeProto[] = [];
   const newOutputs: Onnx.IValueInfoProto[] = [];
   for (const past of pasts) {
-    const [, layerText, kind] = PAST.exec(past.name as string) as RegExpExecArray;
-    const layer = Number(layerText);
+    const [, layer, kind] = PAST.exec(past.name as string) as RegExpExecArray;
     const present = `present.${layer}.${kind}`;
-    const presentInfo = graph.output?.find((o) => o.name === present);
-    if (!presentInfo) {
+    if (!graph.output?.some((o) => o.name === present)) {
       throw new InputError(`the ONNX graph has ${past.name} but no ${present} output`);
     }
+    const newKv = newKvOutputName(Number(layer), kind as "key" | "value");
+    nodes.push({
+      name: `${PREFIX}/new_${layer}_${kind}`,
+      opType: "Slice",
+      input: [present, pastLength, `${PREFIX}/ends`, `${PREFIX}/two`],
+      output: [newKv],
+    });
     const dims = past.type?.tensorType?.shape?.dim ?? [];
     const dim = (i: number, fallback: string) =>
       dims[i]?.dimParam || (dims[i]?.dimValue ? Number(dims[i]?.dimValue) : fallback);
-    const elemType = past.type?.tensorType?.elemType ?? DataType.FLOAT;
-    const timeMajor = pastInputName(layer, kind as "key" | "value");
-    const newKv = newKvOutputName(layer, kind as "key" | "value");
-    // The original name now names the transposed tensor, so every consumer is unchanged.
-    head.push(
-      transpose(`${PREFIX}/past_${layer}_${kind}`, timeMajor, past.name as string, [1, 2, 0, 3]),
-    );
-    tail.push(
-      {
-        name: `${PREFIX}/new_${layer}_${kind}`,
-        opType: "Slice",
-        input: [present, pastLength, `${PREFIX}/ends`, `${PREFIX}/time_axis`],
-        output: [`${PREFIX}/new_${layer}_${kind}`],
-      },
-      transpose(
-        `${PREFIX}/new_tm_${layer}_${kind}`,
-        `${PREFIX}/new_${layer}_${kind}`,
-        newKv,
-        [2, 0, 1, 3],
-      ),
-    );
-    past.name = timeMajor;
-    past.type = valueInfo(timeMajor, elemType, [
-      "past_sequence_length",
-      dim(0, "batch_size"),
-      dim(1, "num_key_value_heads"),
-      dim(3, "head_dim"),
-    ]).type;
     newOutputs.push(
-      valueInfo(newKv, elemType, [
-        "sequence_length",
+      valueInfo(newKv, past.type?.tensorType?.elemType ?? DataType.FLOAT, [
         dim(0, "batch_size"),
         dim(1, "num_key_value_heads"),
+        "sequence_length",
         dim(3, "head_dim"),
       ]),
     );
   }
-  graph.node = [...head, ...(graph.node ?? []), ...tail];
+  graph.node?.push(...nodes);
   graph.output = [
     ...(graph.output ?? []).filter((o) => !/^present\.\d+\.(key|value)$/.test(o.name ?? "")),
     ...newOutputs,
