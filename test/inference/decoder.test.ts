@@ -185,6 +185,22 @@ describe("Decoder on the tiny Qwen3 model", () => {
     expect(other.traces[0]?.tokenIds).not.toEqual(first.traces[0]?.tokenIds);
   });
 
+  test("calls in flight together do not share KV buffers: same tokens as one after the other", async () => {
+    const calls = [
+      { inputIds: promptA, traces: 3, seed: 21 },
+      { inputIds: promptB, traces: 2, seed: 22 },
+    ].map(
+      (request) => () =>
+        decoder.generate([request], options({ sampling: sampled, maxNewTokens: 70 })),
+    );
+    const sequential = [];
+    for (const call of calls) sequential.push(await call());
+    const together = await Promise.all(calls.map((call) => call()));
+    expect(together.map((r) => r.traces.map((t) => t.tokenIds))).toEqual(
+      sequential.map((r) => r.traces.map((t) => t.tokenIds)),
+    );
+  });
+
   test("a trace's tokens do not depend on its batch: other prompts, padding, stopped rows", async () => {
     const long = { sampling: sampled, maxNewTokens: 100 };
     const alone = await decoder.generate(
