@@ -98,9 +98,9 @@ const KINDS = ["key", "value"] as const;
 /**
  * One layer's key or value cache, [B, kv_heads, capacity, head_dim], fed to the graph whole
  * every step: slots past `length` are free and masked out (attention_mask 0), so a step's new
- * position is written into its slot in place and the cache is never copied. The capacity grows
- * in steps of CAPACITY_GROWTH positions, re-laid out in place, so masked slots cost little
- * attention.
+ * position is written into its slot in place and the cache is not copied per step. The
+ * capacity grows in steps of CAPACITY_GROWTH positions, re-laid out in place, so masked slots
+ * cost little attention.
  */
 class KvCache {
   /** Positions held (prompt padding included). */
@@ -152,7 +152,10 @@ class KvCache {
     this.length += 1;
   }
 
-  /** Re-lays the cache out with a larger capacity, last (row, head) first so nothing unread is overwritten. */
+  /**
+   * Re-lays the cache out with a larger capacity, last (row, head) first: rows only move up,
+   * so nothing is overwritten before it is read.
+   */
   grow(capacity: number): void {
     const { headDim, length } = this;
     for (let row = this.batch * this.heads - 1; row >= 0; row--) {
