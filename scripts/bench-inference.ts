@@ -7,10 +7,11 @@
  *
  * Tokens/s = generated tokens per wall-clock second, prefill included. Each side runs in its own
  * fresh process (scripts/bench-inference-side.ts: workload, warm-up and timing are described
- * there), one after the other, then the roofline probes run here. The roofline is the time this machine
- * needs at least for the same work: prefill FLOPs at the measured peak matmul rate, then every
+ * there), one after the other, then the roofline probes run here. The roofline is the time this
+ * machine needs at least for the same work: prefill FLOPs at the measured peak matmul rate, then every
  * decode step's weight + KV-cache bytes at the measured memory bandwidth (or its FLOPs at peak,
- * whichever is slower). Peak and bandwidth are measured here, with onnxruntime on the same threads.
+ * whichever is slower). Peak and bandwidth are measured here, with onnxruntime on the same threads
+ * (the bandwidth over one decode step's working set: see the probes).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -151,7 +152,27 @@ const peakFlops =
     a: new ort.Tensor("float32", new Float32Array(m * k).fill(0.01), [m, k]),
     b: new ort.Tensor("float32", new Float32Array(k * n).fill(0.01), [k, n]),
   }));
-const streamFloats = 64 * 2 ** 20; // 256 MiB: far beyond any cache
+// The work: FLOPs and bytes of prefill and of every decode step.
+const {
+  hiddenSize: h,
+  numLayers: layers,
+  numHeads: heads,
+  numKvHeads: kv,
+  headDim: hd,
+  intermediateSize: inter,
+  vocabSize: vocab,
+} = shape;
+const layerMatmulParams = h * heads * hd + 2 * h * kv * hd + heads * hd * h + 3 * h * inter;
+const lmHeadParams = vocab * h;
+const weightBytes = 4 * (layers * layerMatmulParams + lmHeadParams);
+const attentionFlops = (rows: number, context: number) => rows * layers * heads * 4 * context * hd;
+// Bandwidth over the bytes one decode step streams (weights + the final KV cache), up to
+// 256 MiB: a step re-reads the same weights, so a model that fits in the CPU caches runs at
+// cache speed, and a larger one at memory speed. Two access patterns, the faster one counts: a
+// ReduceSum over the bytes, and the matrix-vector product that streams weights in decode.
+const stepBytes = weightBytes + traces * layers * 2 * kv * (promptTokens + newTokens) * hd * 4;
+const streamFloats = Math.min(stepBytes, 256 * 2 ** 20) / 4;
+const gemvColumns = Math.max(1, Math.floor(streamFloats / 1024));
 const reduce = await ort.InferenceSession.create(
   singleOpModel(
     [
@@ -167,26 +188,29 @@ const reduce = await ort.InferenceSession.create(
   ),
   sessionOptions,
 );
-const bandwidth =
+const gemv = await ort.InferenceSession.create(
+  singleOpModel(
+    [{ opType: "MatMul", input: ["v", "w"], output: ["y"] }],
+    [floatInput("v", [1, 1024]), floatInput("w", [1024, gemvColumns])],
+    [],
+  ),
+  sessionOptions,
+);
+const bandwidth = Math.max(
   (4 * streamFloats) /
-  (await best(reduce, {
-    x: new ort.Tensor("float32", new Float32Array(streamFloats).fill(1), [streamFloats]),
-  }));
+    (await best(reduce, {
+      x: new ort.Tensor("float32", new Float32Array(streamFloats).fill(1), [streamFloats]),
+    })),
+  (4 * 1024 * gemvColumns) /
+    (await best(gemv, {
+      v: new ort.Tensor("float32", new Float32Array(1024).fill(0.01), [1, 1024]),
+      w: new ort.Tensor("float32", new Float32Array(1024 * gemvColumns).fill(0.01), [
+        1024,
+        gemvColumns,
+      ]),
+    })),
+);
 
-// The work: FLOPs and bytes of prefill and of every decode step.
-const {
-  hiddenSize: h,
-  numLayers: layers,
-  numHeads: heads,
-  numKvHeads: kv,
-  headDim: hd,
-  intermediateSize: inter,
-  vocabSize: vocab,
-} = shape;
-const layerMatmulParams = h * heads * hd + 2 * h * kv * hd + heads * hd * h + 3 * h * inter;
-const lmHeadParams = vocab * h;
-const weightBytes = 4 * (layers * layerMatmulParams + lmHeadParams);
-const attentionFlops = (rows: number, context: number) => rows * layers * heads * 4 * context * hd;
 let rooflineSeconds = Math.max(
   (2 * promptTokens * layers * layerMatmulParams +
     2 * lmHeadParams +
