@@ -39,6 +39,42 @@ describe("graph augmentation", () => {
     expect(values.every((v) => v <= 0)).toBe(true);
   });
 
+  test("returns only a step's new KV positions: the tail of the original graph's presents", async () => {
+    const augmented = await ort.InferenceSession.create(
+      await augmentedGraph(source, { topk: 5, cacheDir: testTempDir("cache-") }),
+    );
+    const original = await ort.InferenceSession.create(source);
+    expect(augmented.outputNames.filter((n) => n.startsWith("present."))).toEqual([]);
+    const pasts = original.inputNames.filter((n) => n.startsWith("past_key_values"));
+    expect(augmented.outputNames.filter((n) => n.startsWith("present_new."))).toHaveLength(
+      pasts.length,
+    );
+    // A past of 3 positions (random values) and 2 new tokens, batch 2.
+    const [heads, dim] = [2, 16];
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor("int64", BigInt64Array.from([4n, 5n, 6n, 7n]), [2, 2]),
+      attention_mask: new ort.Tensor("int64", new BigInt64Array(10).fill(1n), [2, 5]),
+      position_ids: new ort.Tensor("int64", BigInt64Array.from([3n, 4n, 3n, 4n]), [2, 2]),
+    };
+    for (const name of pasts) {
+      const values = Float32Array.from({ length: 2 * heads * 3 * dim }, () => Math.random() - 0.5);
+      feeds[name] = new ort.Tensor("float32", values, [2, heads, 3, dim]);
+    }
+    const [ours, theirs] = await Promise.all([augmented.run(feeds), original.run(feeds)]);
+    for (const name of pasts) {
+      const suffix = name.slice("past_key_values.".length);
+      const fresh = ours[`present_new.${suffix}`] as ort.Tensor;
+      const full = theirs[`present.${suffix}`] as ort.Tensor;
+      expect(fresh.dims).toEqual([2, heads, 2, dim]);
+      const tail: number[] = [];
+      const data = full.data as Float32Array;
+      for (let row = 0; row < 2 * heads; row++) {
+        tail.push(...data.subarray((row * 5 + 3) * dim, (row * 5 + 5) * dim));
+      }
+      expect([...(fresh.data as Float32Array)]).toEqual(tail);
+    }
+  });
+
   test("is cached by source hash and k: the second call reuses the file", async () => {
     const cacheDir = testTempDir("cache-");
     const first = await augmentedGraph(source, { topk: 20, cacheDir });
@@ -59,5 +95,9 @@ describe("graph augmentation", () => {
       graph: { node: [], output: [{ name: "y" }] },
     });
     expect(() => augmentDecoder(noLogits, 20)).toThrow(/no 'logits' output/);
+    const noCache = onnx.ModelProto.decode(readFileSync(source));
+    const graph = noCache.graph as NonNullable<typeof noCache.graph>;
+    graph.input = graph.input?.filter((i) => !i.name?.startsWith("past_key_values"));
+    expect(() => augmentDecoder(noCache, 20)).toThrow(/no past_key_values.*KV cache/);
   });
 });
