@@ -14,7 +14,7 @@
 import { totalmem } from "node:os";
 import * as ort from "onnxruntime-node";
 import { InputError } from "../errors.js";
-import { newKvOutputName, TOPK_IDS, TOPK_LOGPROBS } from "./graph/augment.js";
+import { newKvOutputName, pastInputName, TOPK_IDS, TOPK_LOGPROBS } from "./graph/augment.js";
 import { type Random, type SamplingOptions, sampleIndex, traceRandom } from "./sampling.js";
 
 export interface DecoderShape {
@@ -231,7 +231,7 @@ export class Decoder {
     };
     const emptyPast = this.kvTensor(this.kvArray(0), requests.length, 0);
     for (let i = 0; i < layers; i++) {
-      for (const kind of KINDS) feeds[`past_key_values.${i}.${kind}`] = emptyPast;
+      for (const kind of KINDS) feeds[pastInputName(i, kind)] = emptyPast;
     }
     const prefill = await this.session.run(feeds);
     timing.prefillMs = now() - start;
@@ -272,7 +272,6 @@ export class Decoder {
       );
       return cache;
     });
-    let total = length;
     let engineMs = now() - start;
     start = now();
 
@@ -280,6 +279,8 @@ export class Decoder {
       while (rows.length > 0) {
         const stepStart = now();
         const batch = rows.length;
+        // Positions held so far, the same in every layer's cache.
+        const total = (caches[0] as KvCache).length;
         if (total === (caches[0] as KvCache).capacity) {
           for (const cache of caches) cache.grow(capacityFor(total));
         }
@@ -303,11 +304,7 @@ export class Decoder {
         for (let i = 0; i < layers; i++) {
           KINDS.forEach((kind, j) => {
             const cache = caches[2 * i + j] as KvCache;
-            stepFeeds[`past_key_values.${i}.${kind}`] = this.kvTensor(
-              cache.view(),
-              batch,
-              capacity,
-            );
+            stepFeeds[pastInputName(i, kind)] = this.kvTensor(cache.view(), batch, capacity);
           });
         }
         const runStart = now();
@@ -318,7 +315,6 @@ export class Decoder {
             (caches[2 * i + j] as KvCache).append(out[newKvOutputName(i, kind)]?.data as KvArray);
           });
         }
-        total += 1;
         timing.steps += 1;
 
         const logprobs = out[TOPK_LOGPROBS]?.data as Float32Array;

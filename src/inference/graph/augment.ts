@@ -24,6 +24,9 @@ const { onnx } = onnxProto;
 
 export const TOPK_LOGPROBS = "topk_logprobs";
 export const TOPK_IDS = "topk_ids";
+/** Layer `layer`'s past input (Optimum layout, unchanged: [B, kv_heads, P, head_dim]). */
+export const pastInputName = (layer: number, kind: "key" | "value") =>
+  `past_key_values.${layer}.${kind}`;
 /** The positions a step added to layer `layer`'s cache ([B, kv_heads, S, head_dim]). */
 export const newKvOutputName = (layer: number, kind: "key" | "value") =>
   `present_new.${layer}.${kind}`;
