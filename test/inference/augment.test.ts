@@ -71,8 +71,86 @@ describe("graph augmentation", () => {
       for (let row = 0; row < 2 * heads; row++) {
         tail.push(...data.subarray((row * 5 + 3) * dim, (row * 5 + 5) * dim));
       }
-      expect([...(fresh.data as Float32Array)]).toEqual(tail);
+      // Layers after the first see attention summed in another order (past and new apart).
+      const received = fresh.data as Float32Array;
+      expect(received).toHaveLength(tail.length);
+      received.forEach((value, i) => {
+        expect(Math.abs(value - (tail[i] as number))).toBeLessThan(1e-5);
+      });
     }
+  });
+
+  test("attention reads the past where it lies: no node copies a past input", () => {
+    const model = augmentDecoder(onnx.ModelProto.decode(readFileSync(source)), 20);
+    const nodes = model.graph?.node ?? [];
+    const readersOfPast = nodes.filter((n) =>
+      n.input?.some((i) => i.startsWith("past_key_values.")),
+    );
+    expect(readersOfPast.map((n) => n.opType).filter((op) => op === "Concat")).toEqual([]);
+    // Each layer's keys: a MatMul of the queries with the past's transpose; values: a MatMul.
+    expect(new Set(readersOfPast.map((n) => n.opType))).toEqual(
+      new Set(["Shape", "Transpose", "MatMul"]),
+    );
+    // Nodes stay in topological order: every input is produced earlier (or is a graph input).
+    const known = new Set([
+      ...(model.graph?.input ?? []).map((i) => i.name),
+      ...(model.graph?.initializer ?? []).map((i) => i.name),
+    ]);
+    for (const node of nodes) {
+      for (const input of node.input ?? []) if (input) expect(known).toContain(input);
+      for (const output of node.output ?? []) known.add(output);
+    }
+  });
+
+  test("keeps the cache copy where attention reads it through an unknown op, and stays exact", async () => {
+    // Layer 0's key concat reaches attention through an op the rewrite does not know.
+    const model = onnx.ModelProto.decode(readFileSync(source));
+    const graph = model.graph as NonNullable<typeof model.graph>;
+    const transpose = (graph.node ?? []).find(
+      (n) => n.opType === "Transpose" && n.input?.[0] === "present.0.key",
+    ) as NonNullable<typeof graph.node>[number];
+    graph.node?.push({
+      name: "probe/identity",
+      opType: "Identity",
+      input: ["present.0.key"],
+      output: ["probe/keys"],
+    });
+    (transpose.input as string[])[0] = "probe/keys";
+    const original = onnx.ModelProto.encode(model).finish();
+    const augmented = augmentDecoder(onnx.ModelProto.decode(original), 20);
+    const concats = (augmented.graph?.node ?? []).filter(
+      (n) => n.opType === "Concat" && n.input?.[0]?.startsWith("past_key_values."),
+    );
+    expect(concats.map((n) => n.input?.[0])).toEqual(["past_key_values.0.key"]);
+    // Same top-k as the graph that was not rewritten (a past of 3 positions, 1 new token).
+    const sessions = await Promise.all([
+      ort.InferenceSession.create(onnx.ModelProto.encode(augmented).finish()),
+      ort.InferenceSession.create(original),
+    ]);
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: new ort.Tensor("int64", BigInt64Array.from([9n]), [1, 1]),
+      attention_mask: new ort.Tensor("int64", new BigInt64Array(4).fill(1n), [1, 4]),
+      position_ids: new ort.Tensor("int64", BigInt64Array.from([3n]), [1, 1]),
+    };
+    for (const name of sessions[1].inputNames.filter((n) => n.startsWith("past_key_values"))) {
+      const values = Float32Array.from({ length: 2 * 3 * 16 }, () => Math.random() - 0.5);
+      feeds[name] = new ort.Tensor("float32", values, [1, 2, 3, 16]);
+    }
+    const [ours, theirs] = (await Promise.all(sessions.map((s) => s.run(feeds)))) as [
+      ort.InferenceSession.ReturnType,
+      ort.InferenceSession.ReturnType,
+    ];
+    const logits = (theirs.logits as ort.Tensor).data as Float32Array;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const x of logits) max = Math.max(max, x);
+    let sum = 0;
+    for (const x of logits) sum += Math.exp(x - max);
+    const ids = (ours[TOPK_IDS] as ort.Tensor).data as BigInt64Array;
+    const logprobs = (ours[TOPK_LOGPROBS] as ort.Tensor).data as Float32Array;
+    ids.forEach((id, j) => {
+      const expected = (logits[Number(id)] as number) - max - Math.log(sum);
+      expect(Math.abs((logprobs[j] as number) - expected)).toBeLessThan(1e-5);
+    });
   });
 
   test("is cached by source hash and k: the second call reuses the file", async () => {

@@ -12,12 +12,20 @@
  *    JavaScript buffer: ~550 MB per step for 8 traces of a 300-token Qwen3-0.6B context, which
  *    cost more than the attention itself. The augmented graph returns only the S new positions
  *    (present_new.N.key/value, [B, kv_heads, S, head_dim]); the caller keeps the cache.
- *    Inputs are unchanged.
+ *    Inputs are unchanged. Where attention allows, it also stops copying the cache inside the
+ *    graph (present = concat(past, new) every step): see split-attention.ts.
  */
 import type { onnx as Onnx } from "onnx-proto";
 import onnxProto from "onnx-proto";
 import { InputError } from "../../errors.js";
 import { valueInfo } from "./proto.js";
+import {
+  planSplit,
+  readersOf,
+  type SplitContext,
+  scalarNames,
+  sortTopologically,
+} from "./split-attention.js";
 
 // onnx-proto is CommonJS: its namespace comes through the default export.
 const { onnx } = onnxProto;
@@ -31,7 +39,7 @@ export const pastInputName = (layer: number, kind: "key" | "value") =>
 export const newKvOutputName = (layer: number, kind: "key" | "value") =>
   `present_new.${layer}.${kind}`;
 /** Bump when the surgery changes, so cached graphs from older versions are not reused. */
-export const AUGMENT_VERSION = 3;
+export const AUGMENT_VERSION = 4;
 
 const { DataType } = onnx.TensorProto;
 const PREFIX = "deepconf_augment";
@@ -144,7 +152,28 @@ export function augmentDecoder(model: Onnx.IModelProto, topk: number): Onnx.IMod
 
 const PAST = /^past_key_values\.(\d+)\.(key|value)$/;
 
-/** Change 2 of the module comment: present.N.* outputs become present_new.N.*. */
+/** The Concat(past, new) along the sequence axis that produces `present`, if that is how. */
+function presentConcat(
+  graph: Onnx.IGraphProto,
+  past: Onnx.IValueInfoProto,
+  present: string,
+): Onnx.INodeProto | undefined {
+  const node = graph.node?.find((n) => n.output?.[0] === present);
+  const rank = past.type?.tensorType?.shape?.dim?.length ?? 4;
+  const axis = Number(node?.attribute?.find((a) => a.name === "axis")?.i);
+  const isSequenceAxis = axis === 2 || axis === 2 - rank;
+  return node?.opType === "Concat" &&
+    node.input?.length === 2 &&
+    node.input[0] === past.name &&
+    isSequenceAxis
+    ? node
+    : undefined;
+}
+
+/**
+ * Change 2 of the module comment: present.N.* outputs become present_new.N.*, and attention
+ * reads the past where it lies when it can (split-attention.ts).
+ */
 function newPositionsOnly(graph: Onnx.IGraphProto): void {
   const pasts = (graph.input ?? []).filter((input) => PAST.test(input.name ?? ""));
   if (pasts.length === 0) {
@@ -155,10 +184,12 @@ function newPositionsOnly(graph: Onnx.IGraphProto): void {
   // The past length P (axis 2 of any past): the new positions start there.
   const pastLength = `${PREFIX}/past_length`;
   (graph.initializer as Onnx.ITensorProto[]).push(
+    int64Initializer(`${PREFIX}/zero`, [0n]),
+    int64Initializer(`${PREFIX}/last_axis`, [-1n]),
     int64Initializer(`${PREFIX}/two`, [2n]),
     int64Initializer(`${PREFIX}/three`, [3n]),
   );
-  const nodes: Onnx.INodeProto[] = [
+  const added: Onnx.INodeProto[] = [
     {
       name: `${PREFIX}/past_shape`,
       opType: "Shape",
@@ -172,6 +203,16 @@ function newPositionsOnly(graph: Onnx.IGraphProto): void {
       output: [pastLength],
     },
   ];
+  const removed = new Set<Onnx.INodeProto>();
+  const split: Omit<SplitContext, "prefix"> = {
+    readers: readersOf(graph.node ?? []),
+    graphOutputs: new Set((graph.output ?? []).map((o) => o.name as string)),
+    scalars: scalarNames(graph),
+    pastLength,
+    zero: `${PREFIX}/zero`,
+    end: `${PREFIX}/ends`,
+    lastAxis: `${PREFIX}/last_axis`,
+  };
   const newOutputs: Onnx.IValueInfoProto[] = [];
   for (const past of pasts) {
     const [, layer, kind] = PAST.exec(past.name as string) as RegExpExecArray;
@@ -180,13 +221,30 @@ function newPositionsOnly(graph: Onnx.IGraphProto): void {
       throw new InputError(`the ONNX graph has ${past.name} but no ${present} output`);
     }
     const newKv = newKvOutputName(Number(layer), kind as "key" | "value");
-    nodes.push({
-      name: `${PREFIX}/new_${layer}_${kind}`,
-      opType: "Slice",
-      input: [present, pastLength, `${PREFIX}/ends`, `${PREFIX}/two`],
-      output: [newKv],
-    });
     const dims = past.type?.tensorType?.shape?.dim ?? [];
+    const concat = presentConcat(graph, past, present);
+    if (concat) {
+      // present = Concat(past, new): the new positions are the Concat's second input.
+      added.push({
+        name: `${PREFIX}/new_${layer}_${kind}`,
+        opType: "Identity",
+        input: [concat.input?.[1] as string],
+        output: [newKv],
+      });
+      const rewrite = planSplit(concat, dims.length || 4, {
+        ...split,
+        prefix: `${PREFIX}/split_${layer}_${kind}`,
+      });
+      for (const node of rewrite?.remove ?? []) removed.add(node);
+      added.push(...(rewrite?.add ?? []));
+    } else {
+      added.push({
+        name: `${PREFIX}/new_${layer}_${kind}`,
+        opType: "Slice",
+        input: [present, pastLength, `${PREFIX}/ends`, `${PREFIX}/two`],
+        output: [newKv],
+      });
+    }
     const dim = (i: number, fallback: string) =>
       dims[i]?.dimParam || (dims[i]?.dimValue ? Number(dims[i]?.dimValue) : fallback);
     newOutputs.push(
@@ -198,7 +256,13 @@ function newPositionsOnly(graph: Onnx.IGraphProto): void {
       ]),
     );
   }
-  graph.node?.push(...nodes);
+  graph.node = sortTopologically([
+    ...(graph.node ?? []).filter((node) => !removed.has(node)),
+    ...added,
+  ]);
+  // Shape records of tensors that no longer exist would mislead onnxruntime's checks.
+  const produced = new Set(graph.node.flatMap((node) => node.output ?? []));
+  graph.valueInfo = (graph.valueInfo ?? []).filter((v) => produced.has(v.name as string));
   graph.output = [
     ...(graph.output ?? []).filter((o) => !/^present\.\d+\.(key|value)$/.test(o.name ?? "")),
     ...newOutputs,
