@@ -1,6 +1,7 @@
 /** Graph surgery and its on-disk cache, on the tiny test model. */
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import type { onnx as Onnx } from "onnx-proto";
 import onnxProto from "onnx-proto";
 import * as ort from "onnxruntime-node";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -106,51 +107,36 @@ describe("graph augmentation", () => {
     // Layer 0's key concat reaches attention through an op the rewrite does not know.
     const model = onnx.ModelProto.decode(readFileSync(source));
     const graph = model.graph as NonNullable<typeof model.graph>;
-    const transpose = (graph.node ?? []).find(
-      (n) => n.opType === "Transpose" && n.input?.[0] === "present.0.key",
-    ) as NonNullable<typeof graph.node>[number];
     graph.node?.push({
       name: "probe/identity",
       opType: "Identity",
       input: ["present.0.key"],
       output: ["probe/keys"],
     });
-    (transpose.input as string[])[0] = "probe/keys";
+    attentionTranspose(graph, "present.0.key").input = ["probe/keys"];
     const original = onnx.ModelProto.encode(model).finish();
     const augmented = augmentDecoder(onnx.ModelProto.decode(original), 20);
-    const concats = (augmented.graph?.node ?? []).filter(
-      (n) => n.opType === "Concat" && n.input?.[0]?.startsWith("past_key_values."),
-    );
-    expect(concats.map((n) => n.input?.[0])).toEqual(["past_key_values.0.key"]);
-    // Same top-k as the graph that was not rewritten (a past of 3 positions, 1 new token).
-    const sessions = await Promise.all([
-      ort.InferenceSession.create(onnx.ModelProto.encode(augmented).finish()),
-      ort.InferenceSession.create(original),
-    ]);
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor("int64", BigInt64Array.from([9n]), [1, 1]),
-      attention_mask: new ort.Tensor("int64", new BigInt64Array(4).fill(1n), [1, 4]),
-      position_ids: new ort.Tensor("int64", BigInt64Array.from([3n]), [1, 1]),
-    };
-    for (const name of sessions[1].inputNames.filter((n) => n.startsWith("past_key_values"))) {
-      const values = Float32Array.from({ length: 2 * 3 * 16 }, () => Math.random() - 0.5);
-      feeds[name] = new ort.Tensor("float32", values, [1, 2, 3, 16]);
-    }
-    const [ours, theirs] = (await Promise.all(sessions.map((s) => s.run(feeds)))) as [
-      ort.InferenceSession.ReturnType,
-      ort.InferenceSession.ReturnType,
-    ];
-    const logits = (theirs.logits as ort.Tensor).data as Float32Array;
-    let max = Number.NEGATIVE_INFINITY;
-    for (const x of logits) max = Math.max(max, x);
-    let sum = 0;
-    for (const x of logits) sum += Math.exp(x - max);
-    const ids = (ours[TOPK_IDS] as ort.Tensor).data as BigInt64Array;
-    const logprobs = (ours[TOPK_LOGPROBS] as ort.Tensor).data as Float32Array;
-    ids.forEach((id, j) => {
-      const expected = (logits[Number(id)] as number) - max - Math.log(sum);
-      expect(Math.abs((logprobs[j] as number) - expected)).toBeLessThan(1e-5);
+    expect(pastConcats(augmented)).toEqual(["past_key_values.0.key"]);
+    await expectTopkOfOriginal(augmented, original);
+  });
+
+  test("reads through an Identity that names a present output, as torch exports may write", async () => {
+    // present.0.key = Identity(concat output), and attention reads the concat output.
+    const model = onnx.ModelProto.decode(readFileSync(source));
+    const graph = model.graph as NonNullable<typeof model.graph>;
+    const concat = (graph.node ?? []).find((n) => n.output?.[0] === "present.0.key");
+    (concat as NonNullable<typeof concat>).output = ["probe/concat"];
+    attentionTranspose(graph, "present.0.key").input = ["probe/concat"];
+    graph.node?.push({
+      name: "probe/name_present",
+      opType: "Identity",
+      input: ["probe/concat"],
+      output: ["present.0.key"],
     });
+    const original = onnx.ModelProto.encode(model).finish();
+    const augmented = augmentDecoder(onnx.ModelProto.decode(original), 20);
+    expect(pastConcats(augmented)).toEqual([]);
+    await expectTopkOfOriginal(augmented, original);
   });
 
   test("is cached by source hash and k: the second call reuses the file", async () => {
@@ -179,3 +165,55 @@ describe("graph augmentation", () => {
     expect(() => augmentDecoder(noCache, 20)).toThrow(/no past_key_values.*KV cache/);
   });
 });
+
+type Graph = NonNullable<Onnx.IModelProto["graph"]>;
+
+/** The Transpose that feeds `keys` to attention's first MatMul. */
+function attentionTranspose(graph: Graph, keys: string): Onnx.INodeProto {
+  const node = (graph.node ?? []).find((n) => n.opType === "Transpose" && n.input?.[0] === keys);
+  if (!node) throw new Error(`no Transpose reads ${keys}`);
+  return node;
+}
+
+/** The past inputs that a Concat still copies in the graph. */
+function pastConcats(model: Onnx.IModelProto): string[] {
+  return (model.graph?.node ?? [])
+    .filter((n) => n.opType === "Concat" && n.input?.[0]?.startsWith("past_key_values."))
+    .map((n) => n.input?.[0] as string);
+}
+
+/**
+ * The augmented graph's top-k log-probs equal log_softmax of the original graph's logits (1e-5),
+ * one decode step over a random past of 3 positions.
+ */
+async function expectTopkOfOriginal(augmented: Onnx.IModelProto, original: Uint8Array) {
+  const sessions = await Promise.all([
+    ort.InferenceSession.create(onnx.ModelProto.encode(augmented).finish()),
+    ort.InferenceSession.create(original),
+  ]);
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: new ort.Tensor("int64", BigInt64Array.from([9n]), [1, 1]),
+    attention_mask: new ort.Tensor("int64", new BigInt64Array(4).fill(1n), [1, 4]),
+    position_ids: new ort.Tensor("int64", BigInt64Array.from([3n]), [1, 1]),
+  };
+  for (const name of sessions[1].inputNames.filter((n) => n.startsWith("past_key_values"))) {
+    const values = Float32Array.from({ length: 2 * 3 * 16 }, () => Math.random() - 0.5);
+    feeds[name] = new ort.Tensor("float32", values, [1, 2, 3, 16]);
+  }
+  const [ours, theirs] = (await Promise.all(sessions.map((s) => s.run(feeds)))) as [
+    ort.InferenceSession.ReturnType,
+    ort.InferenceSession.ReturnType,
+  ];
+  const logits = (theirs.logits as ort.Tensor).data as Float32Array;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const x of logits) max = Math.max(max, x);
+  let sum = 0;
+  for (const x of logits) sum += Math.exp(x - max);
+  const ids = (ours[TOPK_IDS] as ort.Tensor).data as BigInt64Array;
+  const logprobs = (ours[TOPK_LOGPROBS] as ort.Tensor).data as Float32Array;
+  expect(ids).toHaveLength(20);
+  ids.forEach((id, j) => {
+    const expected = (logits[Number(id)] as number) - max - Math.log(sum);
+    expect(Math.abs((logprobs[j] as number) - expected)).toBeLessThan(1e-5);
+  });
+}

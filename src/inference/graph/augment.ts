@@ -39,7 +39,7 @@ export const pastInputName = (layer: number, kind: "key" | "value") =>
 export const newKvOutputName = (layer: number, kind: "key" | "value") =>
   `present_new.${layer}.${kind}`;
 /** Bump when the surgery changes, so cached graphs from older versions are not reused. */
-export const AUGMENT_VERSION = 4;
+export const AUGMENT_VERSION = 5;
 
 const { DataType } = onnx.TensorProto;
 const PREFIX = "deepconf_augment";
@@ -171,10 +171,41 @@ function presentConcat(
 }
 
 /**
+ * Torch exports sometimes name an output through an Identity (present.N.key = Identity(t)).
+ * Renaming t to the output's name and dropping the Identity leaves the same computation with the
+ * Concat as the direct producer of present.N.*, the layout the rest of the surgery expects.
+ */
+function elidePresentIdentities(graph: Onnx.IGraphProto): void {
+  const presents = new Set(
+    (graph.output ?? []).map((o) => o.name as string).filter((n) => /^present\./.test(n)),
+  );
+  const fixed = new Set([
+    ...(graph.input ?? []).map((i) => i.name),
+    ...(graph.initializer ?? []).map((i) => i.name),
+    ...(graph.output ?? []).map((o) => o.name),
+  ]);
+  const identities = (graph.node ?? []).filter(
+    (n) =>
+      n.opType === "Identity" &&
+      presents.has(n.output?.[0] as string) &&
+      !fixed.has(n.input?.[0] as string),
+  );
+  for (const identity of identities) {
+    const [from, to] = [identity.input?.[0] as string, identity.output?.[0] as string];
+    for (const node of graph.node ?? []) {
+      node.input = (node.input ?? []).map((name) => (name === from ? to : name));
+      node.output = (node.output ?? []).map((name) => (name === from ? to : name));
+    }
+  }
+  graph.node = (graph.node ?? []).filter((n) => !identities.includes(n));
+}
+
+/**
  * Change 2 of the module comment: present.N.* outputs become present_new.N.*, and attention
  * reads the past where it lies when it can (split-attention.ts).
  */
 function newPositionsOnly(graph: Onnx.IGraphProto): void {
+  elidePresentIdentities(graph);
   const pasts = (graph.input ?? []).filter((input) => PAST.test(input.name ?? ""));
   if (pasts.length === 0) {
     throw new InputError(
