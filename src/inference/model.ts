@@ -5,7 +5,7 @@
 import type { PreTrainedTokenizer } from "@huggingface/transformers";
 import { InputError } from "../errors.js";
 import { Decoder, type DecoderShape } from "./decoder.js";
-import { augmentedGraph } from "./graph/cache.js";
+import { augmentedGraph, augmentedGraphReport } from "./graph/cache.js";
 import { type Dtype, resolveModel } from "./model/index.js";
 import { parameterCountFromConfig } from "./model-size.js";
 import { createSession, type Device, type ResolvedDevice } from "./session.js";
@@ -76,6 +76,14 @@ export async function loadModel(spec: string, options: LoadModelOptions): Promis
     sourceHash: resolved.fileHash,
   });
   const { session, device, notes } = await createSession(graph, options);
+  const report = await augmentedGraphReport(graph);
+  if (report && report.copiedEveryStep > 0) {
+    notes.push(
+      `this graph's attention reads ${report.copiedEveryStep} of its ${report.pastInputs} KV cache tensors ` +
+        "through ops the in-place rewrite does not handle (e.g. a repeat_kv Expand): the graph copies " +
+        "them every step, which is correct but slower",
+    );
+  }
   const heads = positiveInt(config, "num_attention_heads");
   const kvInput = session.inputMetadata.find((m) => m.name === "past_key_values.0.key");
   const shape: DecoderShape = {

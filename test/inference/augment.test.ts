@@ -1,5 +1,5 @@
 /** Graph surgery and its on-disk cache, on the tiny test model. */
-import { readFileSync, statSync } from "node:fs";
+import { cpSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { onnx as Onnx } from "onnx-proto";
 import onnxProto from "onnx-proto";
@@ -7,6 +7,7 @@ import * as ort from "onnxruntime-node";
 import { beforeAll, describe, expect, test } from "vitest";
 import { augmentDecoder, TOPK_IDS, TOPK_LOGPROBS } from "../../src/inference/graph/augment.js";
 import { augmentedGraph } from "../../src/inference/graph/cache.js";
+import { loadModel } from "../../src/inference/model.js";
 import { testTempDir, tinyModelDir } from "../support/tiny-model.js";
 
 const { onnx } = onnxProto;
@@ -118,6 +119,35 @@ describe("graph augmentation", () => {
     const augmented = augmentDecoder(onnx.ModelProto.decode(original), 20);
     expect(pastConcats(augmented)).toEqual(["past_key_values.0.key"]);
     await expectTopkOfOriginal(augmented, original);
+  });
+
+  test("a model whose attention keeps a copy says so when it loads; one without does not", async () => {
+    const dir = testTempDir("model-");
+    cpSync(tinyModelDir(), dir, { recursive: true });
+    const model = onnx.ModelProto.decode(readFileSync(source));
+    const graph = model.graph as Graph;
+    graph.node?.push({
+      name: "probe/identity",
+      opType: "Identity",
+      input: ["present.1.value"],
+      output: ["probe/values"],
+    });
+    const reader = (graph.node ?? []).find(
+      (n) => n.opType === "MatMul" && n.input?.[1] === "present.1.value",
+    ) as Onnx.INodeProto;
+    reader.input = [reader.input?.[0] as string, "probe/values"];
+    writeFileSync(join(dir, "onnx", "model.onnx"), onnx.ModelProto.encode(model).finish());
+    const load = (folder: string) =>
+      loadModel(folder, {
+        dtype: "fp32",
+        device: "cpu",
+        topk: 20,
+        cacheDir: testTempDir("cache-"),
+      });
+    const [copying, inPlace] = await Promise.all([load(dir), load(tinyModelDir())]);
+    expect(copying.notes.join("\n")).toMatch(/reads 1 of its 4 KV cache tensors through ops/);
+    expect(inPlace.notes.join("\n")).not.toMatch(/KV cache tensors/);
+    await Promise.all([copying.decoder.session.release(), inPlace.decoder.session.release()]);
   });
 
   test("reads through an Identity that names a present output, as torch exports may write", async () => {

@@ -300,6 +300,24 @@ function newPositionsOnly(graph: Onnx.IGraphProto): void {
   ];
 }
 
+/** How an augmented graph's attention reads the KV cache. */
+export interface KvReadReport {
+  /** past_key_values inputs (two per layer). */
+  pastInputs: number;
+  /** Of those, the ones the graph still copies every step (a Concat(past, new) remains). */
+  copiedEveryStep: number;
+}
+
+export function kvReadReport(model: Onnx.IModelProto): KvReadReport {
+  const pasts = (model.graph?.input ?? []).filter((input) => PAST.test(input.name ?? ""));
+  const copied = new Set(
+    (model.graph?.node ?? [])
+      .filter((node) => node.opType === "Concat" && PAST.test(node.input?.[0] ?? ""))
+      .map((node) => node.input?.[0]),
+  );
+  return { pastInputs: pasts.length, copiedEveryStep: copied.size };
+}
+
 /** Names of the external-data files the graph's initializers point to (relative paths). */
 export function externalDataFiles(model: Onnx.IModelProto): string[] {
   const files = new Set<string>();

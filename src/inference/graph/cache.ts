@@ -9,7 +9,13 @@ import { createReadStream, existsSync } from "node:fs";
 import { link, mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import onnxProto from "onnx-proto";
-import { AUGMENT_VERSION, augmentDecoder, externalDataFiles } from "./augment.js";
+import {
+  AUGMENT_VERSION,
+  augmentDecoder,
+  externalDataFiles,
+  type KvReadReport,
+  kvReadReport,
+} from "./augment.js";
 
 // onnx-proto is CommonJS: its namespace comes through the default export.
 const { onnx } = onnxProto;
@@ -25,6 +31,14 @@ export interface AugmentedGraphOptions {
   cacheDir: string;
   /** Hash of the source file when already known (saves reading it again). */
   sourceHash?: string;
+}
+
+const REPORT_FILE = "kv-read.json";
+
+/** What the surgery could do for the cached graph at `graphPath` (null when not recorded). */
+export async function augmentedGraphReport(graphPath: string): Promise<KvReadReport | null> {
+  const text = await readFile(join(dirname(graphPath), REPORT_FILE), "utf8").catch(() => null);
+  return text === null ? null : (JSON.parse(text) as KvReadReport);
 }
 
 /** Path of the augmented graph for `onnxPath`, building and caching it on first use. */
@@ -55,6 +69,7 @@ export async function augmentedGraph(
       await link(source, linked).catch(() => symlink(source, linked));
     }
     await writeFile(join(staging, "model.onnx"), onnx.ModelProto.encode(model).finish());
+    await writeFile(join(staging, REPORT_FILE), `${JSON.stringify(kvReadReport(model))}\n`);
     await rename(staging, dir).catch(async (error) => {
       // Another process finished the same graph first: theirs is as good as ours.
       if (!existsSync(target)) throw error;
