@@ -25,6 +25,11 @@ export interface DecoderShape {
   kvType: "float32" | "float16";
   /** Candidates per position that the augmented graph returns. */
   topk: number;
+  /**
+   * Copies of the KV cache alive during a step: ours, plus the graph's Concat(past, new) where
+   * the in-place attention rewrite could not remove it (graph/split-attention.ts).
+   */
+  kvCopiesPerStep: 1 | 2;
 }
 
 export interface GenerationRequest {
@@ -378,20 +383,20 @@ export class Decoder {
 
   /**
    * Refuses a batch whose KV cache cannot fit, instead of being killed by the OOM killer
-   * midway: the cache exists twice during a step (our buffers, and onnxruntime's concatenated
-   * presents), each traces x layers x 2 x kv_heads x positions x head_dim.
+   * midway: each copy alive during a step (ours, and the graph's concatenation where it keeps
+   * one) is traces x layers x 2 x kv_heads x positions x head_dim.
    */
   private checkMemory(requests: readonly GenerationRequest[], maxNewTokens: number): void {
-    const { layers, kvHeads, headDim, kvType } = this.shape;
+    const { layers, kvHeads, headDim, kvType, kvCopiesPerStep: copies } = this.shape;
     const positions = Math.max(...requests.map((r) => r.inputIds.length)) + maxNewTokens;
     const traces = requests.reduce((sum, r) => sum + r.traces, 0);
     const bytes =
-      2 * traces * layers * 2 * kvHeads * positions * headDim * (kvType === "float16" ? 2 : 4);
+      copies * traces * layers * 2 * kvHeads * positions * headDim * (kvType === "float16" ? 2 : 4);
     if (bytes > 0.8 * totalmem()) {
       const gib = (x: number) => (x / 2 ** 30).toFixed(1);
       throw new InputError(
         `${traces} traces of up to ${positions} positions need about ${gib(bytes)} GiB for the KV cache ` +
-          `(2 copies during a step) on a machine with ${gib(totalmem())} GiB: sample fewer traces at once ` +
+          `(${copies === 1 ? "1 copy" : `${copies} copies`} during a step) on a machine with ${gib(totalmem())} GiB: sample fewer traces at once ` +
           "(--traces / --parallel), or use a shorter prompt or --max-new-tokens",
       );
     }

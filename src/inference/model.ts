@@ -95,6 +95,8 @@ export async function loadModel(spec: string, options: LoadModelOptions): Promis
         ? positiveInt(config, "hidden_size") / heads
         : positiveInt(config, "head_dim"),
     kvType: kvInput?.isTensor && kvInput.type === "float16" ? "float16" : "float32",
+    // Unknown (a graph cached before the report existed) counts as the larger.
+    kvCopiesPerStep: report && report.copiedEveryStep === 0 ? 1 : 2,
     topk: options.topk,
   };
   const eos = new Set([...ids(generationConfig.eos_token_id), ...ids(config.eos_token_id)]);
