@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import type { Decoder, GenerationOptions, TraceStep } from "../../src/inference/decoder.js";
 import { type LoadedModel, loadModel } from "../../src/inference/model.js";
 import { chatPromptIds } from "../../src/inference/tokenizer.js";
+import { wholeSequenceFeeds } from "../support/feeds.js";
 import { testTempDir, tinyModelDir } from "../support/tiny-model.js";
 
 let dir: string;
@@ -117,32 +118,7 @@ describe("Decoder on the tiny Qwen3 model", () => {
     const full = await ort.InferenceSession.create(join(dir, "onnx", "model.onnx"));
     for (const trace of result.traces) {
       const sequence = [...promptA, ...trace.tokenIds];
-      const feeds: Record<string, ort.Tensor> = {
-        input_ids: new ort.Tensor("int64", BigInt64Array.from(sequence.map(BigInt)), [
-          1,
-          sequence.length,
-        ]),
-        attention_mask: new ort.Tensor("int64", new BigInt64Array(sequence.length).fill(1n), [
-          1,
-          sequence.length,
-        ]),
-        position_ids: new ort.Tensor(
-          "int64",
-          BigInt64Array.from(sequence.map((_, i) => BigInt(i))),
-          [1, sequence.length],
-        ),
-      };
-      const { layers, kvHeads, headDim } = decoder.shape;
-      for (let i = 0; i < layers; i++) {
-        for (const kind of ["key", "value"]) {
-          feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor("float32", new Float32Array(0), [
-            1,
-            kvHeads,
-            0,
-            headDim,
-          ]);
-        }
-      }
+      const feeds = wholeSequenceFeeds(sequence, decoder.shape);
       const logits = (await full.run(feeds)).logits as ort.Tensor;
       const vocab = logits.dims[2] as number;
       const data = logits.data as Float32Array;

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import type { TraceStep } from "../../src/inference/decoder.js";
 import { type LoadedModel, loadModel } from "../../src/inference/model.js";
 import { chatPromptIds } from "../../src/inference/tokenizer.js";
+import { wholeSequenceFeeds } from "../support/feeds.js";
 import { tinyFp16ModelDir } from "../support/fp16.js";
 import { testTempDir } from "../support/tiny-model.js";
 
@@ -31,26 +32,7 @@ beforeAll(async () => {
 async function recomputedLogSoftmax(sequence: number[]): Promise<number[][]> {
   const session = await ort.InferenceSession.create(join(dir, "onnx", "model_fp16.onnx"));
   const n = sequence.length;
-  const feeds: Record<string, ort.Tensor> = {
-    input_ids: new ort.Tensor("int64", BigInt64Array.from(sequence.map(BigInt)), [1, n]),
-    attention_mask: new ort.Tensor("int64", new BigInt64Array(n).fill(1n), [1, n]),
-    position_ids: new ort.Tensor(
-      "int64",
-      BigInt64Array.from(sequence, (_, i) => BigInt(i)),
-      [1, n],
-    ),
-  };
-  const { layers, kvHeads, headDim } = model.decoder.shape;
-  for (let i = 0; i < layers; i++) {
-    for (const kind of ["key", "value"]) {
-      feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor("float16", new Uint16Array(0), [
-        1,
-        kvHeads,
-        0,
-        headDim,
-      ]);
-    }
-  }
+  const feeds = wholeSequenceFeeds(sequence, model.decoder.shape);
   const logits = (await session.run(feeds)).logits as ort.Tensor;
   expect(logits.type).toBe("float16");
   const bits = logits.data as Uint16Array;
