@@ -37,8 +37,12 @@ const REPORT_FILE = "kv-read.json";
 
 /** What the surgery could do for the cached graph at `graphPath` (null when not recorded). */
 export async function augmentedGraphReport(graphPath: string): Promise<KvReadReport | null> {
-  const text = await readFile(join(dirname(graphPath), REPORT_FILE), "utf8").catch(() => null);
-  return text === null ? null : (JSON.parse(text) as KvReadReport);
+  try {
+    return JSON.parse(await readFile(join(dirname(graphPath), REPORT_FILE), "utf8"));
+  } catch {
+    // Missing or unreadable: only a note and the memory estimate depend on it.
+    return null;
+  }
 }
 
 /** Path of the augmented graph for `onnxPath`, building and caching it on first use. */
