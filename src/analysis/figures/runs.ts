@@ -9,7 +9,7 @@ import { type Analysis, analyzeRuns, BUCKETS } from "../analyze.js";
 import type { LoadedRun } from "../load.js";
 import { bucketLabel, distinct, fixed, isNumber, pct, pValue } from "./format.js";
 import type { VlSpec } from "./render.js";
-import { COLOR, HEIGHT, WIDTH } from "./theme.js";
+import { COLOR, columnFacet, HEIGHT, shareEncoding, WIDTH } from "./theme.js";
 import type { Figure } from "./types.js";
 
 /** The four outcomes, in label direction (refusal = positive): order, label and colour. */
@@ -128,8 +128,6 @@ export function confidenceByOutcome(runs: readonly LoadedRun[]): Figure {
           header: {
             labelOrient: "top",
             labelAnchor: "start",
-            labelFontWeight: "bold",
-            labelLimit: 0,
             labelExpr: "split(datum.value, '|')[1]",
           },
         },
@@ -249,7 +247,7 @@ export function tokenSavings(runs: readonly LoadedRun[], analysis: Analysis): Fi
         field: "method",
         type: "nominal",
         title: "Per bucket",
-        header: { labelFontWeight: "bold", titleFontSize: 17, titleFontWeight: "bold" },
+        header: { titleFontSize: 17, titleFontWeight: "bold" },
       },
     },
     spec: {
@@ -316,9 +314,7 @@ export function hypothesisValidation(analysis: Analysis): Figure {
   const buckets = BUCKETS.map(bucketLabel);
   const accuracyPanel: VlSpec = {
     data: { values: rows },
-    facet: {
-      column: { field: "group", type: "nominal", title: null, header: { labelFontWeight: "bold" } },
-    },
+    facet: columnFacet("group"),
     spec: {
       width: { step: 56 },
       height: HEIGHT - 40,
@@ -334,13 +330,7 @@ export function hypothesisValidation(analysis: Analysis): Figure {
               title: null,
               axis: { labelAngle: -30 },
             },
-            y: {
-              field: "accuracy",
-              type: "quantitative",
-              scale: { domain: [0, 1] },
-              axis: { format: "%" },
-              title: "Accuracy (95% Wilson CI)",
-            },
+            y: shareEncoding("accuracy", "Accuracy (95% Wilson CI)"),
             color: {
               field: "bucket",
               type: "nominal",
@@ -476,14 +466,7 @@ export function metricsByModel(runs: readonly LoadedRun[], options: RunFigureOpt
     spec: {
       title: { text: title, subtitle: "Refusal is the positive class; bars: 95% intervals" },
       data: { values: rows },
-      facet: {
-        column: {
-          field: "group",
-          type: "nominal",
-          title: null,
-          header: { labelFontWeight: "bold" },
-        },
-      },
+      facet: columnFacet("group"),
       spec: {
         width: { step: 44 },
         height: HEIGHT - 40,
@@ -493,13 +476,7 @@ export function metricsByModel(runs: readonly LoadedRun[], options: RunFigureOpt
             encoding: {
               x,
               xOffset,
-              y: {
-                field: "value",
-                type: "quantitative",
-                scale: { domain: [0, 1] },
-                axis: { format: "%" },
-                title: "Score",
-              },
+              y: shareEncoding("value", "Score"),
               color: {
                 field: "metric",
                 type: "nominal",

@@ -6,7 +6,7 @@
  */
 import { SATURATION_RHO, type ScalingResult } from "../scaling/analyze.js";
 import { distinct, fixed } from "./format.js";
-import { COLOR, HEIGHT, WIDTH } from "./theme.js";
+import { COLOR, columnFacet, HEIGHT, WIDTH } from "./theme.js";
 import type { Figure } from "./types.js";
 
 /** Technique names, with the source hash added where one name comes from two sources. */
@@ -355,14 +355,7 @@ export function coverageMatrix(result: ScalingResult): Figure {
         subtitle: "A square = a result for technique x model at that benchmark; blank = missing",
       },
       data: { values },
-      facet: {
-        column: {
-          field: "benchmark",
-          type: "nominal",
-          title: null,
-          header: { labelFontWeight: "bold" },
-        },
-      },
+      facet: columnFacet("benchmark"),
       spec: {
         width: { step: 26 },
         height: { step: 26 },

@@ -67,6 +67,7 @@ export const THEME_CONFIG = {
   },
   header: {
     labelFont: FONT,
+    labelFontWeight: "bold",
     titleFont: FONT,
     labelFontSize: 14,
     titleFontSize: 14,
@@ -89,3 +90,13 @@ export const THEME_CONFIG = {
   concat: { spacing: 36 },
   facet: { spacing: 24 },
 } as const;
+
+/** One panel per value of `field`, side by side, headed by the value alone. */
+export function columnFacet(field: string) {
+  return { column: { field, type: "nominal", title: null } };
+}
+
+/** A 0-1 quantity on a percent axis running the full 0-100%. */
+export function shareEncoding(field: string, title: string) {
+  return { field, type: "quantitative", scale: { domain: [0, 1] }, axis: { format: "%" }, title };
+}
