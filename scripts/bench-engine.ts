@@ -39,7 +39,16 @@ const tokens = Number(values.tokens);
 const k = Number(values.topk);
 const window = Number(values.window);
 const naiveInstances = Math.min(instances, Number(values["naive-instances"]));
-const options = { window, tail: window, topk: k, warmup: 16, eta: 10, budget: traces, tau: 0.95 };
+const options = {
+  window,
+  tail: window,
+  topk: k,
+  warmup: 16,
+  eta: 10,
+  budget: traces,
+  tau: 0.95,
+  minVoters: 2,
+};
 
 // A bank of realistic rows: the synthetic generator's positions, flattened.
 const BANK_ROWS = 4096;

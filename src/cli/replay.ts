@@ -1,7 +1,7 @@
 /** `deepconf replay`: commander wiring only. */
 import { type Command, Option } from "commander";
 import { DEFAULT_TOPK } from "../engine/confidence.js";
-import { VARIANT_ETA, type Variant } from "../engine/online.js";
+import { DEFAULT_MIN_VOTERS, VARIANT_ETA, type Variant } from "../engine/online.js";
 import { InputError } from "../errors.js";
 import { type ReplayParams, replayFile } from "../replay/index.js";
 import type { CliIO } from "./io.js";
@@ -16,6 +16,7 @@ interface ReplayFlags {
   warmup: number;
   budget?: number;
   tau: number;
+  minVoters: number;
   json?: boolean;
 }
 
@@ -33,6 +34,7 @@ function paramsFrom(flags: ReplayFlags): ReplayParams {
     warmup: flags.warmup,
     budget: flags.budget ?? null,
     tau: flags.tau,
+    minVoters: flags.minVoters,
   };
 }
 
@@ -46,7 +48,7 @@ export function registerReplay(program: Command, io: CliIO): void {
       "Replays a pool of recorded traces through the DeepConf engine, the way the paper " +
         "evaluates online mode. Per instance, traces are taken in file order: the first --warmup " +
         "complete traces set the threshold, later traces stop as soon as a full window's mean " +
-        "confidence falls below it, and sampling ends at consensus --tau or at the budget. " +
+        "confidence falls below it, and sampling ends at consensus --tau (once --min-voters traces vote) or at the budget. " +
         "Offline answers vote over all traces. Token savings are measured against Cons@B " +
         "(the first B traces, complete).\n\n" +
         'POOL is JSONL, one trace per line: {"instance_id": str, "trace_id"?: str, ' +
@@ -94,6 +96,12 @@ export function registerReplay(program: Command, io: CliIO): void {
       "consensus share that ends sampling; 1 disables it",
       numberIn(0, 1, { minExclusive: true }),
       0.95,
+    )
+    .option(
+      "--min-voters <m>",
+      "voting traces the consensus check needs; 1 lets a single voter end sampling",
+      positiveInteger,
+      DEFAULT_MIN_VOTERS,
     )
     .option("--json", "print one JSON document instead of tables")
     .action(async (pool: string, flags: ReplayFlags) => {

@@ -25,7 +25,15 @@ export interface OnlineOptions extends WindowOptions {
   budget: number;
   /** Consensus tau: stop sampling once V(best)/sum V >= tau. tau >= 1 disables it. */
   tau: number;
+  /**
+   * Voting traces the consensus check needs (M, default 2): a single voter has beta = 1 by
+   * definition and must not end sampling. 1 restores the rule without that guard.
+   */
+  minVoters?: number;
 }
+
+/** Default M of the consensus check (deepconf.md rule 5). */
+export const DEFAULT_MIN_VOTERS = 2;
 
 export type OnlineStopReason = "consensus" | "budget";
 
@@ -81,6 +89,10 @@ export function assertOnlineOptions(options: OnlineOptions): void {
     throw new RangeError(`eta must be within (0, 100], got ${options.eta}`);
   }
   if (!(options.tau > 0)) throw new RangeError(`tau must be > 0, got ${options.tau}`);
+  const minVoters = options.minVoters ?? DEFAULT_MIN_VOTERS;
+  if (!Number.isInteger(minVoters) || minVoters < 1) {
+    throw new RangeError(`min_voters must be an integer >= 1, got ${minVoters}`);
+  }
 }
 
 export class OnlineController {
@@ -200,9 +212,14 @@ export class OnlineController {
     );
   }
 
-  /** Adaptive sampling: once the share of the best answer reaches tau, no trace starts again. */
+  /**
+   * Adaptive sampling: once at least min_voters traces vote and the share of the best answer
+   * reaches tau, no trace starts again.
+   */
   private updateConsensus(): void {
     if (this.consensusReached || this.options.tau >= 1) return;
+    const voters = this.finished.filter((t) => this.votes(t)).length;
+    if (voters < (this.options.minVoters ?? DEFAULT_MIN_VOTERS)) return;
     const beta = consensus(this.vote());
     this.consensusReached = beta !== null && beta >= this.options.tau;
   }

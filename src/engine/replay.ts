@@ -27,6 +27,8 @@ export interface ReplayOptions extends WindowOptions {
   /** Budget B; null = every trace of the instance. Larger than the pool: the pool size. */
   budget: number | null;
   tau: number;
+  /** Voting traces the consensus check needs (default 2). */
+  minVoters: number;
 }
 
 export interface OnlineReplay extends OnlineResult {

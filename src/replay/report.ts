@@ -29,6 +29,7 @@ export function replayDocument(
       warmup: params.warmup,
       budget: params.budget,
       tau: params.tau,
+      min_voters: params.minVoters,
     },
     instances: instances.map(({ instanceId, traces, offline, online }) => ({
       instance_id: instanceId,
@@ -88,7 +89,7 @@ export function replayText(
   const variant = params.variant === null ? "" : `DeepConf-${params.variant}, `;
   const out: string[] = [
     `DeepConf replay: ${variant}eta ${params.eta}, window ${params.window}, tail ${params.tail}, ` +
-      `top-${params.topk}, warmup ${params.warmup}, budget ${params.budget ?? "all"}, tau ${params.tau}`,
+      `top-${params.topk}, warmup ${params.warmup}, budget ${params.budget ?? "all"}, tau ${params.tau}, min voters ${params.minVoters}`,
     "",
   ];
   for (const instance of instances) {

@@ -116,6 +116,7 @@ async function online(context: InstanceContext, inputIds: number[]) {
     eta: p.eta,
     budget: p.budget,
     tau: p.tau,
+    minVoters: p.minVoters,
   });
   const judged: Judged[] = [];
   while (controller.canStartTrace()) {

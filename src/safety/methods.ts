@@ -3,7 +3,7 @@
  * hundred tokens): with the paper's 2048-token window nothing could ever stop early. Every value
  * can be overridden and is recorded in the run manifest.
  */
-import { VARIANT_ETA } from "../engine/online.js";
+import { DEFAULT_MIN_VOTERS, VARIANT_ETA } from "../engine/online.js";
 import type { FilterKind } from "../engine/types.js";
 import { InputError } from "../errors.js";
 import { QWEN3_SAMPLING, type SamplingOptions } from "../inference/sampling.js";
@@ -25,6 +25,8 @@ export interface MethodParams {
   eta: number;
   /** Consensus share that ends sampling (online methods); 1 disables it. */
   tau: number;
+  /** Voting traces the consensus check needs (online methods); 1 lets one voter end sampling. */
+  minVoters: number;
   /** Offline method: which confidence filters and weights the vote. */
   offlineFilter: FilterKind;
   /** Traces decoded together per round after the warmup (consensus is checked per round). */
@@ -45,6 +47,7 @@ const COMMON: MethodParams = {
   budget: 16,
   eta: VARIANT_ETA.low,
   tau: 0.95,
+  minVoters: DEFAULT_MIN_VOTERS,
   offlineFilter: "bottom10",
   parallel: 4,
   maxNewTokens: 256,

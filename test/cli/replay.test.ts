@@ -48,6 +48,7 @@ describe("deepconf replay", () => {
       warmup: 2,
       budget: null,
       tau: 1,
+      min_voters: 2,
     });
     expect(doc.instances.map((i: { instance_id: string }) => i.instance_id)).toEqual(["q1", "q2"]);
     const q1 = doc.instances[0];
