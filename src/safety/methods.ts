@@ -37,7 +37,15 @@ export interface MethodParams {
   thinking: boolean;
   /** The share of instance confidences below which an answer counts as "uncertain" (percent). */
   bucketPercentile: number;
+  /**
+   * How an instance without an answer (every trace empty, unfinished or stopped) is scored:
+   * left out of the metrics (default), or counted as a refusal or a compliance.
+   */
+  abstainAs: AbstainAs;
 }
+
+export const ABSTAIN_AS = ["exclude", "refusal", "compliance"] as const;
+export type AbstainAs = (typeof ABSTAIN_AS)[number];
 
 const COMMON: MethodParams = {
   window: 32,
@@ -54,6 +62,7 @@ const COMMON: MethodParams = {
   sampling: { ...QWEN3_SAMPLING.plain },
   thinking: false,
   bucketPercentile: 50,
+  abstainAs: "exclude",
 };
 
 export const METHOD_PRESETS: Record<Method, MethodParams> = {

@@ -24,6 +24,8 @@ export interface TraceRecord {
 }
 
 export interface PredictionRecord {
+  /** The run this line belongs to (lines written before run ids were recorded lack it). */
+  run_id?: string;
   instance_id: string;
   benchmark: string;
   model: string;
