@@ -6,7 +6,7 @@ Written only from shared/docs/deepconf.md and the rules listed in README.md
 
 Usage:
   python3 deepconf_reference.py POOL.jsonl --window N --topk K --tail T \
-      --eta E --warmup W [--budget B] --tau X
+      --eta E --warmup W [--budget B] --tau X [--min-voters M]
 prints the expected JSON to stdout.
 """
 import argparse
@@ -143,7 +143,8 @@ def offline(traces, stats, eta, diag=None):
 
 # ------------------------------------------------------------------ online
 
-def online(traces, confs, stats, n, t, eta, warmup, budget, tau, diag=None):
+def online(traces, confs, stats, n, t, eta, warmup, budget, tau, min_voters,
+           diag=None):
     N = len(traces)
     B_eff = N if budget is None else min(budget, N)
     W_eff = min(warmup, B_eff)
@@ -179,10 +180,16 @@ def online(traces, confs, stats, n, t, eta, warmup, budget, tau, diag=None):
         return V[best] / total
 
     def consensus_reached():
+        """Rule 5: the check runs only when at least min_voters traces vote;
+        tau >= 1 disables the consensus stop."""
         if tau >= 1:
             return False
         b = beta()
         if b is None:
+            return False
+        if len(votes) < min_voters:
+            if diag is not None and b >= tau:
+                diag.consensus_needs_voters += 1  # the guard kept sampling going
             return False
         if diag is not None:
             diag.compare(b, tau)
@@ -260,6 +267,7 @@ class Diagnostics:
         self.min_vote_rel = math.inf    # min relative gap best vs second (non-exact ties)
         self.exact_vote_ties = 0
         self.consensus_at_budget = 0
+        self.consensus_needs_voters = 0  # checks with beta >= tau but < min_voters voters
 
     def compare(self, a, b):
         rel = abs(a - b) / max(1.0, abs(b))
@@ -278,7 +286,8 @@ class Diagnostics:
 
 # -------------------------------------------------------------------- main
 
-def replay(instances, window, topk, tail, eta, warmup, budget, tau, diag=None):
+def replay(instances, window, topk, tail, eta, warmup, budget, tau, min_voters=2,
+           diag=None):
     out_instances = []
     tot_used = 0
     tot_base = 0
@@ -291,14 +300,16 @@ def replay(instances, window, topk, tail, eta, warmup, budget, tau, diag=None):
             d.update(st)
             tr_out.append(d)
         off = offline(traces, stats, eta, diag)
-        on = online(traces, confs, stats, window, tail, eta, warmup, budget, tau, diag)
+        on = online(traces, confs, stats, window, tail, eta, warmup, budget, tau,
+                    min_voters, diag)
         tot_used += on["tokens_used"]
         tot_base += on["tokens_baseline"]
         out_instances.append({"instance_id": iid, "traces": tr_out,
                               "offline": off, "online": on})
     return {
         "params": {"window": window, "topk": topk, "tail": tail, "eta": eta,
-                   "warmup": warmup, "budget": budget, "tau": tau},
+                   "warmup": warmup, "budget": budget, "tau": tau,
+                   "min_voters": min_voters},
         "instances": out_instances,
         "totals": {"tokens_used": tot_used, "tokens_baseline": tot_base,
                    "savings": (1 - tot_used / tot_base) if tot_base > 0 else None},
@@ -322,9 +333,13 @@ def main(argv=None):
     ap.add_argument("--warmup", type=int, required=True)
     ap.add_argument("--budget", type=int, default=None)
     ap.add_argument("--tau", type=_num, required=True)
+    ap.add_argument("--min-voters", type=int, default=2,
+                    help="voting traces needed before beta is checked (default 2)")
     a = ap.parse_args(argv)
+    if a.min_voters < 1:
+        ap.error("--min-voters must be >= 1")
     res = replay(read_pool(a.pool), a.window, a.topk, a.tail, a.eta,
-                 a.warmup, a.budget, a.tau)
+                 a.warmup, a.budget, a.tau, a.min_voters)
     sys.stdout.write(json.dumps(res, allow_nan=False) + "\n")
 
 
