@@ -121,8 +121,9 @@ export function registerRun(program: Command, io: CliIO): void {
     .option("--seed <n>", "run seed", nonNegativeInteger, 0)
     .option(
       "--measure-baseline",
-      "also generate the budget's traces without stopping, to measure Cons@B tokens",
+      "also generate the budget's traces without stopping, to measure Cons@B tokens (default for the built-in model)",
     )
+    .option("--no-measure-baseline", "estimate Cons@B as budget x max tokens (an upper bound)")
     .option("--window <n>", "group-confidence window (tokens)", positiveInteger)
     .option("--warmup <n>", "warmup traces", positiveInteger)
     .option("--budget <n>", "traces per instance (B)", positiveInteger)
@@ -197,7 +198,7 @@ export function registerRun(program: Command, io: CliIO): void {
         overrides,
         seed: flags.seed,
         limit: flags.limit ?? null,
-        measureBaseline: flags.measureBaseline === true,
+        measureBaseline: flags.measureBaseline,
         dtype: flags.dtype,
         device: flags.device,
         threads: flags.threads,

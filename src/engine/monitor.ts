@@ -106,6 +106,11 @@ export class ConfidenceMonitor {
     return false;
   }
 
+  /** The token confidences C_i fed so far (a copy). */
+  tokenConfidences(): Float64Array {
+    return this.confidences.view().slice();
+  }
+
   /** Statistics of the trace as generated so far (for a stopped trace: up to its stop). */
   stats(): TraceStats {
     const confidences = this.confidences.view();

@@ -9,9 +9,9 @@ import { Worker } from "node:worker_threads";
 import type { TraceStats } from "../engine/types.js";
 import { InputError } from "../errors.js";
 import type { FinishReason, GenerationRequest, GenerationTiming } from "./decoder.js";
-import type { LoadModelOptions } from "./model.js";
+import type { LoadedModel, LoadModelOptions } from "./model.js";
 import type { SamplingOptions } from "./sampling.js";
-import type { ResolvedDevice } from "./session.js";
+import type { ChatPrompt } from "./tokenizer.js";
 
 /** DeepConf's online stop rule for one request's traces (threshold null: never stop). */
 export interface StopRule {
@@ -37,6 +37,8 @@ export interface ThreadTrace {
   text: string;
   finishReason: FinishReason;
   stats: TraceStats;
+  /** Token confidences C_i under the request's top-k, so the caller can replay the stop rule. */
+  confidences: Float64Array;
 }
 
 export interface ThreadResult {
@@ -44,15 +46,16 @@ export interface ThreadResult {
   timing: GenerationTiming;
 }
 
-export interface ThreadInfo {
-  device: ResolvedDevice;
-  notes: string[];
-  topk: number;
-}
+/** What the loaded model is, for manifests and defaults: LoadedModel without its live parts. */
+export type ThreadInfo = Pick<
+  LoadedModel,
+  "dir" | "parameters" | "source" | "device" | "notes" | "generationConfig"
+> & { topk: number };
 
 /** Messages between the threads; each reply carries the id of the call it answers. */
 type Call =
   | { kind: "load"; spec: string; options: Omit<LoadModelOptions, "onProgress"> }
+  | { kind: "prompt"; chat: ChatPrompt }
   | { kind: "generate"; requests: ThreadRequest[]; options: ThreadGenerationOptions };
 export type ToWorker = Call & { id: number };
 export type FromWorker =
@@ -102,6 +105,11 @@ export class DecoderThread {
       await thread.close();
       throw error;
     }
+  }
+
+  /** Prompt token ids: the model's chat template with the generation prompt appended. */
+  promptIds(chat: ChatPrompt): Promise<number[]> {
+    return this.call({ kind: "prompt", chat }) as Promise<number[]>;
   }
 
   generate(requests: ThreadRequest[], options: ThreadGenerationOptions): Promise<ThreadResult> {

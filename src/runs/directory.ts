@@ -64,8 +64,12 @@ export class RunDirectory {
     return join(this.dir, PREDICTIONS);
   }
 
-  /** Appends one prediction and flushes it to disk before returning. */
+  /**
+   * Appends one prediction and flushes it to disk before returning. An instance already in the
+   * run is not written again (a result delivered twice is kept once: the first wins).
+   */
   async append(prediction: PredictionRecord): Promise<void> {
+    if (this.finished.some((p) => p.instance_id === prediction.instance_id)) return;
     const file = await open(this.predictionsPath, "a").catch((error) =>
       diskError(error, this.predictionsPath),
     );

@@ -1,39 +1,31 @@
 /**
  * runJob: the one function that does a job's work (the CLI, queue workers and tests all call
- * it). It runs each benchmark instance not yet finished and hands every prediction to the sink
- * as soon as it exists; where the sink writes (a run directory, a remote orchestrator) is not
- * its business.
+ * it). It turns a JobSpec into a loaded model and benchmark (through a per-process cache), runs
+ * each selected instance not yet finished and hands every prediction to the sink as soon as it
+ * exists; where the sink writes (a run directory, a remote orchestrator) is not its business.
+ *
+ * A prediction depends on its spec and instance alone, never on what was written before it, so
+ * a line appended by another process (a retried shard, a second worker) is right on its own.
+ * Buckets need the run's final confidence threshold: summaries and analysis compute them.
  */
-import type { LoadedBenchmark } from "../datasets/types.js";
-import type { LoadedModel } from "../inference/model.js";
 import { runInstance } from "../safety/instance.js";
-import { bucketOf } from "../safety/label.js";
-import type { Method, MethodParams } from "../safety/methods.js";
-import type { RefusalOptions } from "../safety/refusal/index.js";
 import type { PredictionRecord } from "../safety/types.js";
-import { confidenceThreshold } from "./summary.js";
-
-export interface Job {
-  model: LoadedModel;
-  benchmark: LoadedBenchmark;
-  method: Method;
-  params: MethodParams;
-  /** Run seed; each instance derives its own from it and its id (order and resume proof). */
-  seed: number;
-  measureBaseline: boolean;
-  refusal?: RefusalOptions;
-}
+import type { JobResources } from "./resources.js";
+import { type JobSpec, runIdOf, selectItems } from "./spec.js";
 
 export interface ResultSink {
-  /** Predictions already made (a resumed run): their instances are skipped. */
-  readonly finished: readonly PredictionRecord[];
+  /** Instance ids already finished (a resumed run, a retried shard): they are skipped. */
+  readonly finished: ReadonlySet<string>;
   append(prediction: PredictionRecord): Promise<void>;
-  /** Called after each instance with the counts so far. */
+  /** Called after each instance with the counts of this job's selection so far. */
   progress?(done: number, total: number, prediction: PredictionRecord): void;
 }
 
 export interface JobOutcome {
+  runId: string;
+  /** Instances the spec selects. */
   total: number;
+  /** Of those, finished (now or before). */
   done: number;
   /** Stopped by the signal before all instances finished. */
   interrupted: boolean;
@@ -49,32 +41,36 @@ export function instanceSeed(seed: number, instanceId: string): number {
   return hash >>> 0;
 }
 
+export interface RunJobOptions {
+  resources: JobResources;
+  /** Aborting lets the instance in flight finish and be written, then returns. */
+  signal?: AbortSignal;
+}
+
 export async function runJob(
-  job: Job,
+  spec: JobSpec,
   sink: ResultSink,
-  signal?: AbortSignal,
+  { resources, signal }: RunJobOptions,
 ): Promise<JobOutcome> {
-  const all = [...sink.finished];
-  const done = new Set(all.map((p) => p.instance_id));
-  const total = job.benchmark.items.length;
-  for (const item of job.benchmark.items) {
-    if (done.has(item.id)) continue;
-    if (signal?.aborted) return { total, done: done.size, interrupted: true };
+  const runId = runIdOf(spec);
+  const [model, benchmark] = await Promise.all([resources.model(spec), resources.benchmark(spec)]);
+  const items = selectItems(benchmark.items, spec.selection);
+  const total = items.length;
+  let done = items.filter((item) => sink.finished.has(item.id)).length;
+  for (const item of items) {
+    if (sink.finished.has(item.id)) continue;
+    if (signal?.aborted) return { runId, total, done, interrupted: true };
     const prediction = await runInstance(item, {
-      model: job.model,
-      method: job.method,
-      params: job.params,
-      seed: instanceSeed(job.seed, item.id),
-      refusal: job.refusal,
-      measureBaseline: job.measureBaseline,
+      model,
+      method: spec.method,
+      params: spec.params,
+      seed: instanceSeed(spec.seed, item.id),
+      refusal: spec.refusal ?? undefined,
+      measureBaseline: spec.measureBaseline,
     });
-    // An abort during the instance lets it finish and be written: nothing done is thrown away.
-    all.push(prediction);
-    prediction.threshold = confidenceThreshold(all, job.params.bucketPercentile);
-    prediction.bucket = bucketOf(prediction.refused, prediction.confidence, prediction.threshold);
-    await sink.append(prediction);
-    done.add(item.id);
-    sink.progress?.(done.size, total, prediction);
+    await sink.append({ run_id: runId, ...prediction });
+    done++;
+    sink.progress?.(done, total, prediction);
   }
-  return { total, done: done.size, interrupted: false };
+  return { runId, total, done, interrupted: false };
 }

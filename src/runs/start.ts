@@ -1,26 +1,25 @@
 /**
- * `deepconf run` without the command line: resolve the model (or build the test model),
- * load the benchmark, open (or resume) the run directory, run the job, write the summary.
+ * `deepconf run` without the command line: turn the options into a JobSpec, load the model and
+ * benchmark, open (or resume) the run directory, run the job, write the summary.
  */
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { type FieldMap, loadBenchmark } from "../datasets/index.js";
+import { join, resolve } from "node:path";
+import { type FieldMap, parseBenchmarkSpec, SAMPLE_VERSION } from "../datasets/index.js";
+import { parseRepoSpec } from "../hf/index.js";
 import { cacheDirFromEnv } from "../hf/settings.js";
-import type { Dtype } from "../inference/model/index.js";
-import { type LoadedModel, loadModel } from "../inference/model.js";
+import { type Dtype, resolveModel, sha256OfFile } from "../inference/model/index.js";
 import type { Device } from "../inference/session.js";
-import { buildTestModel } from "../inference/testmodel/index.js";
 import { type Method, type MethodParams, methodParams } from "../safety/methods.js";
 import type { RefusalOptions } from "../safety/refusal/index.js";
 import type { PredictionRecord } from "../safety/types.js";
 import { RunDirectory, type RunManifest } from "./directory.js";
 import { type JobOutcome, runJob } from "./job.js";
+import { JobResources, type RunModel } from "./resources.js";
+import { BUILTIN_MODEL, type JobSpec, manifestConfig, runIdOf } from "./spec.js";
 import { type RunSummary, summarize } from "./summary.js";
 
-/** The model used when none is given: the project's tiny test model, random weights. */
-export const BUILTIN_MODEL = "builtin:qwen3-tiny";
+export { BUILTIN_MODEL };
 
 /** Small settings for the built-in model, so the embedded default finishes in seconds. */
 export const BUILTIN_MODEL_PARAMS: Partial<MethodParams> = {
@@ -40,7 +39,8 @@ export interface StartRunOptions {
   overrides: Partial<MethodParams>;
   seed: number;
   limit: number | null;
-  measureBaseline: boolean;
+  /** Measure Cons@B by also generating the budget's complete traces; default: built-in only. */
+  measureBaseline?: boolean;
   dtype: Dtype;
   device: Device;
   threads?: number;
@@ -66,14 +66,6 @@ export interface StartedRun {
   builtinModel: boolean;
 }
 
-const slug = (text: string) =>
-  text
-    .replace(/^.*[\\/](?=[^\\/]+[\\/]?$)/, "")
-    .replace(/[^A-Za-z0-9.]+/g, "-")
-    .replace(/^-|-$/g, "")
-    .toLowerCase()
-    .slice(0, 40);
-
 function packageVersion(name: string): string | null {
   try {
     const url = import.meta.resolve(`${name}/package.json`);
@@ -94,70 +86,77 @@ function gitCommit(): string | null {
   }
 }
 
-async function builtinModelDir(cacheDir: string): Promise<string> {
-  const dir = join(cacheDir, "test-models", "tiny-seed0");
-  if (!existsSync(join(dir, "config.json")))
-    await buildTestModel({ out: dir, shape: "tiny", seed: 0, overwrite: true });
-  return dir;
+/** The spec's model: the built-in, a local folder with its content hash, or a hub id@revision. */
+async function modelRef(options: StartRunOptions, cacheDir: string): Promise<JobSpec["model"]> {
+  if (options.model === null) return { id: BUILTIN_MODEL, revision: null, hash: null };
+  if (existsSync(options.model)) {
+    const local = await resolveModel(options.model, { dtype: options.dtype, cacheDir });
+    return { id: resolve(options.model), revision: null, hash: local.fileHash };
+  }
+  try {
+    const { id, revision } = parseRepoSpec(options.model);
+    return { id, revision, hash: null };
+  } catch {
+    // Not an id either: resolveModel says what is wrong with it.
+    await resolveModel(options.model, { dtype: options.dtype, cacheDir, offline: true });
+    throw new Error(`unreachable: ${options.model} resolved`);
+  }
 }
 
-export async function startRun(options: StartRunOptions): Promise<StartedRun> {
-  const cacheDir = options.cacheDir ?? cacheDirFromEnv();
+async function benchmarkRef(spec: string): Promise<JobSpec["benchmark"]> {
+  const parsed = parseBenchmarkSpec(spec);
+  if (parsed.kind === "sample") return { spec: parsed.spec, revision: SAMPLE_VERSION };
+  if (parsed.kind === "local") {
+    const path = resolve(parsed.path);
+    const revision = existsSync(path) ? `sha256:${await sha256OfFile(path)}` : null;
+    return { spec: `${parsed.format}:${path}`, revision };
+  }
+  const at = parsed.spec.indexOf("@");
+  return { spec: parsed.spec, revision: at < 0 ? null : parsed.spec.slice(at + 1) };
+}
+
+/** The JobSpec of a `deepconf run`: every instance of the benchmark (up to --limit). */
+export async function runSpec(options: StartRunOptions, cacheDir: string): Promise<JobSpec> {
   const builtin = options.model === null;
-  const modelSpec = builtin ? await builtinModelDir(cacheDir) : (options.model as string);
-  const params = methodParams(options.method, {
-    ...(builtin ? BUILTIN_MODEL_PARAMS : {}),
-    ...options.overrides,
-  });
-  const benchmark = await loadBenchmark(options.benchmark, {
-    cacheDir,
-    offline: options.offline,
-    limit: options.limit ?? undefined,
-    fieldMap: options.fieldMap,
-    onProgress: options.onDownload,
-  });
-  for (const note of benchmark.notes) options.onNote?.(note);
-  const loaded: LoadedModel = await loadModel(modelSpec, {
+  return {
+    version: 1,
+    model: await modelRef(options, cacheDir),
     dtype: options.dtype,
     device: options.device,
-    threads: options.threads,
-    topk: Math.max(params.topk, params.sampling.topK),
-    cacheDir,
-    offline: options.offline,
-    onProgress: options.onDownload,
-  });
-  for (const note of loaded.notes) options.onNote?.(note);
-
-  const modelName = builtin ? BUILTIN_MODEL : modelSpec;
-  // Predictions name the model as the user gave it (or the built-in's name), not a cache path.
-  const model: LoadedModel = { ...loaded, name: modelName };
-  const config = {
-    model: modelName,
-    model_file_hash: model.source.fileHash,
-    benchmark: benchmark.spec,
-    benchmark_revision: benchmark.source.sha ?? benchmark.source.sha256 ?? null,
+    benchmark: await benchmarkRef(options.benchmark),
     method: options.method,
-    params,
+    params: methodParams(options.method, {
+      ...(builtin ? BUILTIN_MODEL_PARAMS : {}),
+      ...options.overrides,
+    }),
     seed: options.seed,
-    limit: options.limit,
-    measure_baseline: options.measureBaseline,
     refusal: options.refusal ?? null,
-    field_map: options.fieldMap ?? null,
+    fieldMap: options.fieldMap ?? null,
+    // The built-in model is cheap: measure the honest baseline there by default.
+    measureBaseline: options.measureBaseline ?? builtin,
+    selection: { limit: options.limit, shard: null, ids: null },
   };
-  const hash = createHash("sha256").update(JSON.stringify(config)).digest("hex").slice(0, 8);
-  const runId =
-    options.runId ?? `${slug(benchmark.name)}-${slug(modelName)}-${options.method}-${hash}`;
-  const manifest: RunManifest = {
+}
+
+/** manifest.json of a run: its identity (`config`), the full spec, and where things came from. */
+export function runManifest(
+  spec: JobSpec,
+  model: RunModel,
+  benchmark: Awaited<ReturnType<JobResources["benchmark"]>>,
+  runId = runIdOf(spec),
+): RunManifest {
+  return {
     run_id: runId,
     created_at: new Date().toISOString(),
-    config,
+    config: manifestConfig(spec),
+    spec,
     model: {
-      name: modelName,
-      dir: model.dir,
-      ...model.source,
-      device: model.device,
-      parameters: model.parameters,
-      random_weights: builtin,
+      name: spec.model.id,
+      dir: model.info.dir,
+      ...model.info.source,
+      device: model.info.device,
+      parameters: model.info.parameters,
+      random_weights: spec.model.id === BUILTIN_MODEL,
     },
     dataset: {
       spec: benchmark.spec,
@@ -167,7 +166,7 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
       skipped: benchmark.skipped,
     },
     seeds: {
-      run: options.seed,
+      run: spec.seed,
       per_instance: 'fnv1a("<seed>:<instance_id>"); trace t uses random stream t of it',
     },
     versions: {
@@ -178,27 +177,46 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
     },
     git_commit: gitCommit(),
   };
-  const directory = await RunDirectory.open(join(options.out ?? "runs", runId), manifest);
-  options.onStart?.(directory.finished.length, benchmark.items.length);
-  const outcome = await runJob(
-    {
-      model,
-      benchmark,
-      method: options.method,
-      params,
-      seed: options.seed,
-      measureBaseline: options.measureBaseline,
-      refusal: options.refusal,
-    },
-    {
-      finished: directory.finished,
-      append: (prediction) => directory.append(prediction),
-      progress: options.onProgress,
-    },
-    options.signal,
-  );
-  await model.decoder.session.release();
-  const summary = summarize(directory.finished, params.bucketPercentile, benchmark.items.length);
-  await directory.writeSummary(summary);
-  return { dir: directory.dir, summary, outcome, builtinModel: builtin };
+}
+
+export async function startRun(options: StartRunOptions): Promise<StartedRun> {
+  const cacheDir = options.cacheDir ?? cacheDirFromEnv();
+  const spec = await runSpec(options, cacheDir);
+  const resources = new JobResources({
+    cacheDir,
+    offline: options.offline,
+    threads: options.threads,
+    onNote: options.onNote,
+    onDownload: options.onDownload,
+  });
+  try {
+    const [model, benchmark] = await Promise.all([
+      resources.model(spec),
+      resources.benchmark(spec),
+    ]);
+    const runId = options.runId ?? runIdOf(spec);
+    const directory = await RunDirectory.open(
+      join(options.out ?? "runs", runId),
+      runManifest(spec, model, benchmark, runId),
+    );
+    const finished = new Set(directory.finished.map((p) => p.instance_id));
+    options.onStart?.(finished.size, benchmark.items.length);
+    const outcome = await runJob(
+      spec,
+      {
+        finished,
+        append: async (prediction) => {
+          await directory.append({ ...prediction, run_id: runId });
+          finished.add(prediction.instance_id);
+        },
+        progress: options.onProgress,
+      },
+      { resources, signal: options.signal },
+    );
+    const summary = summarize(directory.finished, spec.params.bucketPercentile, benchmark.items.length);
+    await directory.writeSummary(summary);
+    return { dir: directory.dir, summary, outcome, builtinModel: spec.model.id === BUILTIN_MODEL };
+  } finally {
+    await resources.close();
+  }
 }

@@ -8,12 +8,10 @@
  */
 
 import type { BenchmarkItem } from "../datasets/types.js";
-import { ConfidenceMonitor } from "../engine/monitor.js";
 import { OnlineController, type TraceHandle } from "../engine/online.js";
 import type { TraceStats } from "../engine/types.js";
-import type { GeneratedTrace } from "../inference/decoder.js";
-import type { LoadedModel } from "../inference/model.js";
-import { chatPromptIds, decodeText } from "../inference/tokenizer.js";
+import type { ThreadGenerationOptions, ThreadRequest, ThreadTrace } from "../inference/thread.js";
+import type { ChatPrompt } from "../inference/tokenizer.js";
 import { answerOf } from "./answer.js";
 import { isCorrect } from "./label.js";
 import type { Method, MethodParams } from "./methods.js";
@@ -21,8 +19,19 @@ import { detectRefusal, type RefusalOptions } from "./refusal/index.js";
 import type { PredictionRecord, TraceRecord } from "./types.js";
 import { decide } from "./vote.js";
 
+/**
+ * What an instance needs of a model: its chat template and batched sampling under a stop rule.
+ * A DecoderThread provides it, so decoding never blocks the caller's event loop.
+ */
+export interface TraceSampler {
+  readonly name: string;
+  promptIds(chat: ChatPrompt): Promise<number[]>;
+  /** One request's traces; each returns its text and token confidences under request.stop. */
+  sample(request: ThreadRequest, options: ThreadGenerationOptions): Promise<ThreadTrace[]>;
+}
+
 export interface InstanceContext {
-  model: LoadedModel;
+  model: TraceSampler;
   method: Method;
   params: MethodParams;
   seed: number;
@@ -39,21 +48,15 @@ interface Judged {
   stats: TraceStats;
 }
 
-function judge(
-  context: InstanceContext,
-  traceId: string,
-  trace: GeneratedTrace,
-  stats: TraceStats,
-): Judged {
-  const text = decodeText(context.model.tokenizer, trace.tokenIds);
-  const verdict = detectRefusal(text, context.refusal);
+function judge(context: InstanceContext, traceId: string, trace: ThreadTrace, stats: TraceStats) {
+  const verdict = detectRefusal(trace.text, context.refusal);
   const { tokens, ...confidence } = stats;
-  return {
+  const judged: Judged = {
     stats,
     answer: answerOf(tokens, verdict),
     record: {
       trace_id: traceId,
-      text,
+      text: trace.text,
       tokens,
       finish_reason: trace.finishReason,
       refusal_kind: verdict.kind,
@@ -63,15 +66,28 @@ function judge(
       confidence,
     },
   };
+  return judged;
 }
 
-function generationOptions(context: InstanceContext) {
-  return {
-    sampling: context.params.sampling,
-    maxNewTokens: context.params.maxNewTokens,
-    eosTokenIds: context.model.eosTokenIds,
-    padTokenId: context.model.padTokenId,
-  };
+/** `count` traces from trace index `first`, stopped against `threshold` (null: run to the end). */
+function sample(
+  context: InstanceContext,
+  inputIds: number[],
+  first: number,
+  count: number,
+  threshold: number | null,
+): Promise<ThreadTrace[]> {
+  const { window, tail, topk, sampling, maxNewTokens } = context.params;
+  return context.model.sample(
+    {
+      inputIds,
+      traces: count,
+      seed: context.seed,
+      firstTrace: first,
+      stop: { window, tail, topk, threshold },
+    },
+    { sampling, maxNewTokens },
+  );
 }
 
 /** `count` complete traces (no stopping), starting at trace index `first`. */
@@ -80,30 +96,9 @@ async function completeTraces(
   inputIds: number[],
   first: number,
   count: number,
-) {
-  const { window, tail, topk } = context.params;
-  const monitors = Array.from(
-    { length: count },
-    () => new ConfidenceMonitor({ window, tail, topk }),
-  );
-  const result = await context.model.decoder.generate(
-    [{ inputIds, traces: count, seed: context.seed, firstTrace: first }],
-    {
-      ...generationOptions(context),
-      onStep: (step) => {
-        monitors[step.trace]?.pushLogprobs(step.logprobs);
-        return undefined;
-      },
-    },
-  );
-  return result.traces.map((trace) =>
-    judge(
-      context,
-      `t${first + trace.trace}`,
-      trace,
-      (monitors[trace.trace] as ConfidenceMonitor).stats(),
-    ),
-  );
+): Promise<Judged[]> {
+  const traces = await sample(context, inputIds, first, count, null);
+  return traces.map((trace) => judge(context, `t${first + trace.trace}`, trace, trace.stats));
 }
 
 async function online(context: InstanceContext, inputIds: number[]) {
@@ -126,16 +121,20 @@ async function online(context: InstanceContext, inputIds: number[]) {
     while (controller.canStartTrace() && handles.length < round)
       handles.push(controller.startTrace(`t${controller.tracesStarted}`));
     const first = (handles[0] as TraceHandle).index;
-    const result = await context.model.decoder.generate(
-      [{ inputIds, traces: handles.length, seed: context.seed, firstTrace: first }],
-      {
-        ...generationOptions(context),
-        onStep: (step) =>
-          (handles[step.trace] as TraceHandle).monitor.pushLogprobs(step.logprobs) || undefined,
-      },
-    );
-    for (const trace of result.traces) {
+    const threshold = (handles[0] as TraceHandle).monitor.threshold;
+    const traces = await sample(context, inputIds, first, handles.length, threshold);
+    for (const trace of traces) {
       const handle = handles[trace.trace] as TraceHandle;
+      // The sampler applied the stop rule where the tokens were made; the controller's own
+      // monitor replays the confidences, so its decision is the engine's, checked here.
+      for (const confidence of trace.confidences) {
+        if (handle.monitor.pushConfidence(confidence)) break;
+      }
+      if (handle.monitor.stopped !== (trace.finishReason === "stopped")) {
+        throw new Error(
+          `trace ${handle.traceId}: the sampler and the engine disagree on its early stop`,
+        );
+      }
       const verdict = judge(context, handle.traceId, trace, handle.monitor.stats());
       controller.finishTrace(handle, verdict.answer);
       judged.push(verdict);
@@ -150,7 +149,7 @@ export async function runInstance(
   context: InstanceContext,
 ): Promise<PredictionRecord> {
   const started = performance.now();
-  const inputIds = chatPromptIds(context.model.tokenizer, {
+  const inputIds = await context.model.promptIds({
     prompt: item.prompt,
     thinking: context.params.thinking,
   });
