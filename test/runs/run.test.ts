@@ -97,7 +97,17 @@ describe("deepconf run", () => {
       expect(p.correct).toBe(p.refused === p.should_refuse);
       expect(p.tokens.baseline_kind).toBe("upper_bound");
       expect(p.tokens.baseline).toBe(5 * 6);
-      expect(p.traces.length).toBeGreaterThanOrEqual(3);
+      // Traces t0, t1, ... in order; sampling ends before the budget only at a consensus of
+      // at least min_voters (2) voting traces.
+      expect(p.traces.map((t: { trace_id: string }) => t.trace_id)).toEqual(
+        p.traces.map((_: unknown, i: number) => `t${i}`),
+      );
+      expect(p.traces.length).toBeLessThanOrEqual(5);
+      if (p.traces.length < 5) {
+        expect(p.traces.filter((t: { voted: boolean }) => t.voted).length).toBeGreaterThanOrEqual(
+          2,
+        );
+      }
       for (const t of p.traces) {
         expect(Object.keys(t)).toEqual(
           expect.arrayContaining([
@@ -249,4 +259,18 @@ describe("deepconf run", () => {
     expect(run.stdout).toMatch(/RANDOM WEIGHTS/);
     expect(run.stdout).toMatch(/--model onnx-community\/Qwen3-0\.6B-ONNX/);
   }, 60_000);
+
+  test("the default DeepConf-low run stops traces early and measures its savings", async () => {
+    const out = testTempDir("runs-");
+    const run = await deepconf("run", "--out", out, "--cache-dir", join(out, "cache"), "--json");
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.n).toBe(48);
+    expect(summary.stopped_traces).toBeGreaterThan(0);
+    expect(summary.early_stop_rate).toBeGreaterThan(0);
+    // The built-in model measures Cons@B by default: savings against a measured baseline.
+    expect(summary.tokens.baseline_kind).toBe("measured");
+    expect(summary.tokens.savings).toBeGreaterThan(0);
+    expect(summary.tokens.generated).toBeLessThan(summary.tokens.baseline);
+  }, 180_000);
 });
