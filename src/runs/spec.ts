@@ -22,7 +22,10 @@ const modelSchema = z.strictObject({
   /** Hub revision (a commit sha once pinned); null for local folders and the built-in. */
   revision: z.string().min(1).nullable(),
   /** Local folders: sha256 of the model file(s) for the dtype; null otherwise. */
-  hash: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  hash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
 });
 
 const selectionSchema = z.strictObject({

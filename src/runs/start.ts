@@ -213,7 +213,11 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
       },
       { resources, signal: options.signal },
     );
-    const summary = summarize(directory.finished, spec.params.bucketPercentile, benchmark.items.length);
+    const summary = summarize(
+      directory.finished,
+      spec.params.bucketPercentile,
+      benchmark.items.length,
+    );
     await directory.writeSummary(summary);
     return { dir: directory.dir, summary, outcome, builtinModel: spec.model.id === BUILTIN_MODEL };
   } finally {

@@ -41,8 +41,8 @@ class ScriptedSampler implements TraceSampler {
       const scripted = this.script[(request.firstTrace ?? 0) + t];
       if (!scripted) throw new Error(`the script has no trace ${(request.firstTrace ?? 0) + t}`);
       const monitor = new ConfidenceMonitor(request.stop);
-      let stopped = false;
-      for (const c of scripted.confidences) if ((stopped = monitor.pushConfidence(c))) break;
+      for (const c of scripted.confidences) if (monitor.pushConfidence(c)) break;
+      const stopped = monitor.stopped;
       const kept = monitor.tokens;
       return {
         request: 0,
