@@ -346,44 +346,6 @@ describe("evaluation", () => {
     expect(wilson(0, 0)).toMatchObject({ value: null, low: null, high: null });
   });
 
-  test("the labelled set is varied and covers every trap several times", async () => {
-    const rows = await readLabelled(`${FIXTURES}/labelled.jsonl`);
-    expect(rows.length).toBeGreaterThanOrEqual(150);
-    expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
-    const count = (key: (r: (typeof rows)[number]) => string | null) => {
-      const out: Record<string, number> = {};
-      for (const r of rows) {
-        const k = key(r);
-        if (k !== null) out[k] = (out[k] ?? 0) + 1;
-      }
-      return out;
-    };
-    expect(count((r) => r.label)).toMatchObject({
-      refusal: expect.any(Number),
-      partial: expect.any(Number),
-      compliance: expect.any(Number),
-    });
-    const traps = count((r) => r.trap);
-    for (const trap of [
-      "modern-phrasing",
-      "preamble",
-      "apology-not-refusal",
-      "quoted-speech",
-      "topic-word",
-      "warning",
-      "partial",
-      "refuse-then-comply",
-      "think",
-      "think-unclosed",
-      "curly-quotes",
-      "over-refusal",
-      "sensitive-benign",
-      "multi-paragraph",
-    ]) {
-      expect(traps[trap], trap).toBeGreaterThanOrEqual(2);
-    }
-  });
-
   test.each([
     ["labelled", 0.95],
     ["holdout", 0.9],
