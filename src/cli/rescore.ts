@@ -1,8 +1,8 @@
 /** `deepconf rescore`: commander wiring only. */
 import type { Command } from "commander";
+import { readConfigFile } from "../config/file.js";
 import { rescoreRun } from "../runs/rescore.js";
 import type { CliIO } from "./io.js";
-import { readConfig } from "./run.js";
 
 export function registerRescore(program: Command, io: CliIO): void {
   program
@@ -17,7 +17,8 @@ export function registerRescore(program: Command, io: CliIO): void {
     .option("--config <file>", "YAML/JSON file whose `refusal` section adds or disables patterns")
     .option("--json", "print the result as JSON")
     .action(async (run: string, flags: { config?: string; json?: boolean }) => {
-      const result = await rescoreRun(run, readConfig(flags.config).refusal);
+      const refusal = flags.config === undefined ? undefined : readConfigFile(flags.config).refusal;
+      const result = await rescoreRun(run, refusal ?? undefined);
       if (flags.json) io.stdout(`${JSON.stringify(result)}\n`);
       else {
         io.stdout(

@@ -6,13 +6,14 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type ParamOrigins, type ParamOverrides, resolveParams } from "../config/params.js";
 import { type FieldMap, loadBenchmark } from "../datasets/index.js";
 import { cacheDirFromEnv } from "../hf/settings.js";
 import type { Dtype } from "../inference/model/index.js";
 import { type LoadedModel, loadModel } from "../inference/model.js";
 import type { Device } from "../inference/session.js";
 import { buildTestModel } from "../inference/testmodel/index.js";
-import { type Method, type MethodParams, methodParams } from "../safety/methods.js";
+import type { Method, MethodParams } from "../safety/methods.js";
 import type { RefusalOptions } from "../safety/refusal/index.js";
 import type { PredictionRecord } from "../safety/types.js";
 import { RunDirectory, type RunManifest } from "./directory.js";
@@ -37,7 +38,9 @@ export interface StartRunOptions {
   model: string | null;
   benchmark: string;
   method: Method;
-  overrides: Partial<MethodParams>;
+  /** The user's parameter values (validated again here) and where each came from. */
+  overrides: ParamOverrides;
+  origins?: ParamOrigins;
   seed: number;
   limit: number | null;
   measureBaseline: boolean;
@@ -104,11 +107,14 @@ async function builtinModelDir(cacheDir: string): Promise<string> {
 export async function startRun(options: StartRunOptions): Promise<StartedRun> {
   const cacheDir = options.cacheDir ?? cacheDirFromEnv();
   const builtin = options.model === null;
-  const modelSpec = builtin ? await builtinModelDir(cacheDir) : (options.model as string);
-  const params = methodParams(options.method, {
-    ...(builtin ? BUILTIN_MODEL_PARAMS : {}),
-    ...options.overrides,
+  // Every value is checked before anything is built, downloaded or written.
+  const { params, samplingSource } = resolveParams({
+    method: options.method,
+    overrides: options.overrides,
+    origins: options.origins,
+    base: builtin ? BUILTIN_MODEL_PARAMS : {},
   });
+  const modelSpec = builtin ? await builtinModelDir(cacheDir) : (options.model as string);
   const benchmark = await loadBenchmark(options.benchmark, {
     cacheDir,
     offline: options.offline,
@@ -151,6 +157,7 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
     run_id: runId,
     created_at: new Date().toISOString(),
     config,
+    sampling_source: samplingSource,
     model: {
       name: modelName,
       dir: model.dir,
