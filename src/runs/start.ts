@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { type ParamOrigins, type ParamOverrides, resolveParams } from "../config/params.js";
 import { type FieldMap, loadBenchmark } from "../datasets/index.js";
 import { cacheDirFromEnv } from "../hf/settings.js";
-import type { Dtype } from "../inference/model/index.js";
-import { type LoadedModel, loadModel } from "../inference/model.js";
+import { type Dtype, resolveModel } from "../inference/model/index.js";
+import { type LoadedModel, loadResolvedModel } from "../inference/model.js";
 import type { Device } from "../inference/session.js";
 import { buildTestModel } from "../inference/testmodel/index.js";
 import type { Method, MethodParams } from "../safety/methods.js";
@@ -107,13 +107,14 @@ async function builtinModelDir(cacheDir: string): Promise<string> {
 export async function startRun(options: StartRunOptions): Promise<StartedRun> {
   const cacheDir = options.cacheDir ?? cacheDirFromEnv();
   const builtin = options.model === null;
-  // Every value is checked before anything is built, downloaded or written.
-  const { params, samplingSource } = resolveParams({
+  const paramOptions = {
     method: options.method,
     overrides: options.overrides,
     origins: options.origins,
     base: builtin ? BUILTIN_MODEL_PARAMS : {},
-  });
+  };
+  // Every value is checked before anything is built, downloaded or written.
+  resolveParams(paramOptions);
   const modelSpec = builtin ? await builtinModelDir(cacheDir) : (options.model as string);
   const benchmark = await loadBenchmark(options.benchmark, {
     cacheDir,
@@ -123,7 +124,19 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
     onProgress: options.onDownload,
   });
   for (const note of benchmark.notes) options.onNote?.(note);
-  const loaded: LoadedModel = await loadModel(modelSpec, {
+  const resolved = await resolveModel(modelSpec, {
+    dtype: options.dtype,
+    cacheDir,
+    offline: options.offline,
+    onProgress: options.onDownload,
+  });
+  // Sampling defaults come from the model's generation config (the user's values win).
+  const { params, samplingSource, notes } = resolveParams({
+    ...paramOptions,
+    generation: { file: resolved.generationConfigFile, values: resolved.generationConfig },
+  });
+  for (const note of notes) options.onNote?.(note);
+  const loaded: LoadedModel = await loadResolvedModel(modelSpec, resolved, {
     dtype: options.dtype,
     device: options.device,
     threads: options.threads,
