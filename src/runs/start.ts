@@ -199,26 +199,30 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
     git_commit: gitCommit(),
   };
   const directory = await RunDirectory.open(join(options.out ?? "runs", runId), manifest);
-  options.onStart?.(directory.finished.length, benchmark.items.length);
-  const outcome = await runJob(
-    {
-      model,
-      benchmark,
-      method: options.method,
-      params,
-      seed: options.seed,
-      measureBaseline: options.measureBaseline,
-      refusal: options.refusal,
-    },
-    {
-      finished: directory.finished,
-      append: (prediction) => directory.append(prediction),
-      progress: options.onProgress,
-    },
-    options.signal,
-  );
-  await model.decoder.session.release();
-  const summary = summarize(directory.finished, params.bucketPercentile, benchmark.items.length);
-  await directory.writeSummary(summary);
-  return { dir: directory.dir, summary, outcome, builtinModel: builtin };
+  try {
+    options.onStart?.(directory.finished.length, benchmark.items.length);
+    const outcome = await runJob(
+      {
+        model,
+        benchmark,
+        method: options.method,
+        params,
+        seed: options.seed,
+        measureBaseline: options.measureBaseline,
+        refusal: options.refusal,
+      },
+      {
+        finished: directory.finished,
+        append: (prediction) => directory.append(prediction),
+        progress: options.onProgress,
+      },
+      options.signal,
+    );
+    await model.decoder.session.release();
+    const summary = summarize(directory.finished, params.bucketPercentile, benchmark.items.length);
+    await directory.writeSummary(summary);
+    return { dir: directory.dir, summary, outcome, builtinModel: builtin };
+  } finally {
+    directory.close();
+  }
 }
