@@ -1,77 +1,17 @@
 /** `deepconf figures`: commander wiring only; the work is src/analysis/figures'. */
-import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import {
-  type Figure,
+  buildFigureInputs,
+  defaultFigureOutput,
+  type FigureInputOptions,
   renderFigures,
-  runFigures,
-  scalingFigures,
-  summaryFigure,
   writeFigures,
 } from "../analysis/figures/index.js";
-import { type LoadedRun, loadRun } from "../analysis/load.js";
-import {
-  analyzeScaling,
-  DEFAULT_LOWER_IS_BETTER,
-  type LoadedResults,
-  loadResultsCsv,
-  loadRunResults,
-} from "../analysis/scaling/index.js";
-import { InputError } from "../errors.js";
 import type { CliIO } from "./io.js";
 import { nonNegativeInteger, positiveInteger } from "./parse.js";
 
-export interface FigureInputFlags {
-  scalingCsv?: string;
-  scaling?: boolean;
-  resamples: number;
-  seed: number;
-}
-
-export interface FigureInputs {
-  runs: LoadedRun[];
-  figures: Figure[];
-  /** Things worth saying: scaling input skipped, runs pooled. */
-  notes: string[];
-}
-
-/**
- * Loads the runs and the scaling input and builds every figure (shared by `figures` and
- * `report`). Scaling figures from run directories are drawn when their models' sizes are known;
- * otherwise a note says why not.
- */
-export async function buildFigureInputs(
-  dirs: readonly string[],
-  flags: FigureInputFlags,
-): Promise<FigureInputs> {
-  if (dirs.length === 0 && flags.scalingCsv === undefined) {
-    throw new InputError("give run directories and/or --scaling-csv FILE");
-  }
-  const runs: LoadedRun[] = [];
-  for (const dir of dirs) runs.push(await loadRun(dir));
-  const notes: string[] = [];
-  const figures: Figure[] =
-    runs.length > 0 ? runFigures(runs, { resamples: flags.resamples, seed: flags.seed }) : [];
-  let scaling: LoadedResults | null = null;
-  if (flags.scalingCsv !== undefined) scaling = await loadResultsCsv(flags.scalingCsv);
-  else if (flags.scaling !== false && runs.length > 0) {
-    try {
-      scaling = await loadRunResults(dirs);
-    } catch (error) {
-      if (!(error instanceof InputError)) throw error;
-      notes.push(`no scaling figures: ${error.message}`);
-    }
-  }
-  if (scaling !== null) {
-    for (const s of scaling.skipped) notes.push(`scaling input ${s.origin} left out: ${s.reason}`);
-    notes.push(...scaling.notes);
-    figures.push(
-      ...scalingFigures(analyzeScaling(scaling.rows, { lowerIsBetter: DEFAULT_LOWER_IS_BETTER })),
-    );
-  }
-  figures.push(summaryFigure(figures));
-  return { runs, figures, notes };
-}
+/** The flags of `figures` and `report` that say what to draw (see buildFigureInputs). */
+export type FigureInputFlags = FigureInputOptions;
 
 export function addFigureInputOptions(command: Command): Command {
   return command
@@ -102,11 +42,7 @@ export function registerFigures(program: Command, io: CliIO): Command {
     .option("--out <dir>", "where to write (default: the first run's figures/)");
   addFigureInputOptions(command).action(async (dirs: string[], flags: FiguresFlags) => {
     const { figures, notes } = await buildFigureInputs(dirs, flags);
-    const out =
-      flags.out ??
-      (dirs[0] !== undefined
-        ? join(dirs[0], "figures")
-        : join(dirname(flags.scalingCsv as string), "figures"));
+    const out = flags.out ?? defaultFigureOutput(dirs, flags.scalingCsv, "figures");
     const rendered = await renderFigures(figures);
     const written = await writeFigures(rendered, out);
     const lines = [`wrote ${written.length} files into ${out}`];

@@ -1,13 +1,17 @@
 /** `deepconf report`: commander wiring only; the work is src/analysis/report's. */
 import { mkdir, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import type { Command } from "commander";
 import { analyzeRuns } from "../analysis/analyze.js";
 import { compareRuns } from "../analysis/compare.js";
-import { renderFigures } from "../analysis/figures/index.js";
+import {
+  buildFigureInputs,
+  defaultFigureOutput,
+  renderFigures,
+} from "../analysis/figures/index.js";
 import { reportHtml } from "../analysis/report/html.js";
 import { InputError } from "../errors.js";
-import { addFigureInputOptions, buildFigureInputs, type FigureInputFlags } from "./figures.js";
+import { addFigureInputOptions, type FigureInputFlags } from "./figures.js";
 import type { CliIO } from "./io.js";
 
 interface ReportFlags extends FigureInputFlags {
@@ -37,11 +41,7 @@ export function registerReport(program: Command, io: CliIO): Command {
       notes,
       generatedAt: new Date().toISOString(),
     });
-    const out =
-      flags.out ??
-      (dirs[0] !== undefined
-        ? join(dirs[0], "report.html")
-        : join(dirname(flags.scalingCsv as string), "report.html"));
+    const out = flags.out ?? defaultFigureOutput(dirs, flags.scalingCsv, "report.html");
     try {
       await mkdir(dirname(out), { recursive: true });
       await writeFile(out, html);

@@ -1,22 +1,20 @@
 /** `deepconf run`: commander wiring, the progress bar and Ctrl-C; the work is startRun's. */
-import { readFileSync } from "node:fs";
 import cliProgress from "cli-progress";
 import { type Command, Option } from "commander";
-import { parse as parseYaml } from "yaml";
-import { InputError } from "../errors.js";
+import { type ParamFlags, userRunConfig } from "../config/run.js";
 import { DTYPES, type Dtype } from "../inference/model/index.js";
 import type { Device } from "../inference/session.js";
 import { startRun } from "../runs/start.js";
 import type { RunSummary } from "../runs/summary.js";
-import { METHODS, type Method, type MethodParams } from "../safety/methods.js";
-import type { RefusalOptions } from "../safety/refusal/index.js";
+import { METHODS, type Method } from "../safety/methods.js";
 import type { PredictionRecord } from "../safety/types.js";
 import { addFieldMapOptions, type FieldMapFlags, fieldMapFrom } from "./datasets.js";
 import type { CliIO } from "./io.js";
-import { nonNegativeInteger, numberIn, positiveInteger } from "./parse.js";
+import { nonNegativeInteger, positiveInteger } from "./parse.js";
 import { downloadProgress } from "./progress.js";
 
-interface RunFlags extends FieldMapFlags {
+/** Parameter flags stay text: the run parameter schema checks them (src/config). */
+interface RunFlags extends FieldMapFlags, ParamFlags {
   model?: string;
   benchmark: string;
   method: Method;
@@ -26,44 +24,12 @@ interface RunFlags extends FieldMapFlags {
   config?: string;
   seed: number;
   measureBaseline?: boolean;
-  window?: number;
-  warmup?: number;
-  budget?: number;
-  tau?: number;
-  maxNewTokens?: number;
-  parallel?: number;
-  thinking?: boolean;
   dtype: Dtype;
   device: Device;
   threads?: number;
   cacheDir?: string;
   offline?: boolean;
   json?: boolean;
-}
-
-/** A run config file (YAML or JSON): `params` overrides and `refusal` patterns. */
-export interface ConfigFile {
-  params?: Partial<MethodParams>;
-  refusal?: RefusalOptions;
-}
-
-export function readConfig(path: string | undefined): ConfigFile {
-  if (path === undefined) return {};
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new InputError(`cannot read the run config ${path}`);
-  }
-  try {
-    const value = parseYaml(text) as ConfigFile | null;
-    if (value === null || typeof value !== "object") throw new Error("expected a mapping");
-    return value;
-  } catch (error) {
-    throw new InputError(
-      `${path}: not a valid run config (${(error as Error).message.split("\n")[0]})`,
-    );
-  }
 }
 
 const percent = (x: number | null) => (x === null ? "-" : `${(100 * x).toFixed(1)}%`);
@@ -117,24 +83,26 @@ export function registerRun(program: Command, io: CliIO): void {
     .option("--limit <n>", "first N instances only", positiveInteger)
     .option("--out <dir>", "parent folder of run directories", "runs")
     .option("--run-id <id>", "name of the run directory (default: from the configuration)")
-    .option("--config <file>", "YAML/JSON run config: params overrides and refusal patterns")
+    .option("--config <file>", "YAML/JSON run config: `params` overrides and `refusal` patterns")
     .option("--seed <n>", "run seed", nonNegativeInteger, 0)
     .option(
       "--measure-baseline",
       "also generate the budget's traces without stopping, to measure Cons@B tokens (default for the built-in model)",
     )
     .option("--no-measure-baseline", "estimate Cons@B as budget x max tokens (an upper bound)")
-    .option("--window <n>", "group-confidence window (tokens)", positiveInteger)
-    .option("--warmup <n>", "warmup traces", positiveInteger)
-    .option("--budget <n>", "traces per instance (B)", positiveInteger)
+    .option("--window <n>", "group-confidence window (tokens); also the tail unless given")
+    .option("--warmup <n>", "warmup traces (<= budget)")
+    .option("--budget <n>", "traces per instance (B)")
+    .option("--eta <x>", "keep-percentage in (0, 100]: online threshold or offline filter")
+    .option("--tau <x>", "consensus share in (0, 1] that ends sampling; 1 disables it")
+    .option("--min-voters <n>", "voting traces the consensus check needs (default 2)")
+    .option("--max-new-tokens <n>", "most tokens per trace")
+    .option("--parallel <n>", "traces decoded together after the warmup")
+    .option("--thinking", "Qwen3 thinking mode (and its sampling defaults)")
     .option(
-      "--tau <x>",
-      "consensus share that ends sampling; 1 disables it",
-      numberIn(0, 1, { minExclusive: true }),
+      "--abstain-as <how>",
+      "instances without an answer: exclude (default), refusal or compliance",
     )
-    .option("--max-new-tokens <n>", "most tokens per trace", positiveInteger)
-    .option("--parallel <n>", "traces decoded together after the warmup", positiveInteger)
-    .option("--thinking", "Qwen3 thinking mode")
     .addOption(
       new Option("--dtype <dtype>", "which ONNX file of the model")
         .choices([...DTYPES])
@@ -150,20 +118,7 @@ export function registerRun(program: Command, io: CliIO): void {
     .option("--offline", "never use the network")
     .option("--json", "print the summary as JSON");
   addFieldMapOptions(command).action(async (flags: RunFlags) => {
-    const file = readConfig(flags.config);
-    const overrides: Partial<MethodParams> = { ...file.params };
-    const named = {
-      window: flags.window,
-      warmup: flags.warmup,
-      budget: flags.budget,
-      tau: flags.tau,
-      maxNewTokens: flags.maxNewTokens,
-      parallel: flags.parallel,
-    };
-    for (const [key, value] of Object.entries(named))
-      if (value !== undefined) Object.assign(overrides, { [key]: value });
-    if (flags.window !== undefined && overrides.tail === undefined) overrides.tail = flags.window;
-    if (flags.thinking) overrides.thinking = true;
+    const user = userRunConfig(flags.config, flags);
 
     const abort = new AbortController();
     const onInterrupt = () => {
@@ -195,7 +150,8 @@ export function registerRun(program: Command, io: CliIO): void {
         model: flags.model ?? null,
         benchmark: flags.benchmark,
         method: flags.method,
-        overrides,
+        overrides: user.overrides,
+        origins: user.origins,
         seed: flags.seed,
         limit: flags.limit ?? null,
         measureBaseline: flags.measureBaseline,
@@ -206,7 +162,7 @@ export function registerRun(program: Command, io: CliIO): void {
         offline: flags.offline,
         out: flags.out,
         runId: flags.runId,
-        refusal: file.refusal,
+        refusal: user.refusal,
         fieldMap: fieldMapFrom(flags),
         signal: abort.signal,
         onNote: (note) => io.stderr(`deepconf: ${note}\n`),

@@ -6,7 +6,7 @@ import type { PreTrainedTokenizer } from "@huggingface/transformers";
 import { InputError } from "../errors.js";
 import { Decoder, type DecoderShape } from "./decoder.js";
 import { augmentedGraph, augmentedGraphReport } from "./graph/cache.js";
-import { type Dtype, resolveModel } from "./model/index.js";
+import { type Dtype, type ResolvedModel, resolveModel } from "./model/index.js";
 import { parameterCountFromConfig } from "./model-size.js";
 import { createSession, type Device, type ResolvedDevice } from "./session.js";
 import { loadTokenizer } from "./tokenizer.js";
@@ -68,6 +68,15 @@ export async function loadModel(spec: string, options: LoadModelOptions): Promis
     offline: options.offline,
     onProgress: options.onProgress,
   });
+  return loadResolvedModel(spec, resolved, options);
+}
+
+/** loadModel for a model already resolved (e.g. to read its generation config first). */
+export async function loadResolvedModel(
+  spec: string,
+  resolved: ResolvedModel,
+  options: LoadModelOptions,
+): Promise<LoadedModel> {
   const config = resolved.config as Record<string, unknown>;
   const generationConfig = (resolved.generationConfig ?? {}) as Record<string, unknown>;
   const graph = await augmentedGraph(resolved.onnxPath, {

@@ -9,6 +9,7 @@ import { mkdir, open, readFile, rename, truncate, writeFile } from "node:fs/prom
 import { join } from "node:path";
 import { InputError } from "../errors.js";
 import type { PredictionRecord } from "../safety/types.js";
+import { acquireLock } from "./lock.js";
 
 export const MANIFEST = "manifest.json";
 export const PREDICTIONS = "predictions.jsonl";
@@ -37,9 +38,13 @@ export class RunDirectory {
     readonly dir: string,
     readonly manifest: RunManifest,
     readonly finished: PredictionRecord[],
+    private readonly unlock: () => void,
   ) {}
 
-  /** Creates the directory, or reopens it for resuming when its config matches. */
+  /**
+   * Creates the directory, or reopens it for resuming when its config matches. Holds the
+   * directory's lock (refused when another live process holds it) until close().
+   */
   static async open(dir: string, manifest: RunManifest): Promise<RunDirectory> {
     const manifestPath = join(dir, MANIFEST);
     if (existsSync(manifestPath)) {
@@ -49,15 +54,34 @@ export class RunDirectory {
           `${dir} holds a run with another configuration: give a new --out (or --run-id), or delete the directory to start over`,
         );
       }
-      return new RunDirectory(dir, existing, await readPredictions(join(dir, PREDICTIONS)));
+      const unlock = acquireLock(dir);
+      try {
+        return new RunDirectory(
+          dir,
+          existing,
+          await readPredictions(join(dir, PREDICTIONS)),
+          unlock,
+        );
+      } catch (error) {
+        unlock();
+        throw error;
+      }
     }
+    let unlock = () => {};
     try {
       await mkdir(dir, { recursive: true });
+      unlock = acquireLock(dir);
       await writeJsonAtomic(manifestPath, manifest);
     } catch (error) {
+      unlock();
       diskError(error, manifestPath);
     }
-    return new RunDirectory(dir, manifest, []);
+    return new RunDirectory(dir, manifest, [], unlock);
+  }
+
+  /** Releases the directory's lock. */
+  close(): void {
+    this.unlock();
   }
 
   get predictionsPath(): string {
@@ -90,7 +114,8 @@ export class RunDirectory {
   }
 }
 
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+/** Writes JSON to a temporary file beside `path`, then renames it over `path`. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const temporary = `${path}.tmp-${process.pid}`;
   await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
   await rename(temporary, path);

@@ -1,6 +1,8 @@
 /**
  * `deepconf rescore RUN`: re-judges every stored trace text with the refusal detector (e.g. with
  * new patterns) and re-votes, without a model. The old predictions are kept beside the new ones.
+ * Without new patterns the run's own recorded ones are used; a run still being written (a live
+ * lock) is refused, and the rescore holds the lock itself while it rewrites the files.
  */
 import { existsSync } from "node:fs";
 import { copyFile, readFile, rename, writeFile } from "node:fs/promises";
@@ -12,7 +14,15 @@ import type { Method, MethodParams } from "../safety/methods.js";
 import { detectRefusal, type RefusalOptions } from "../safety/refusal/index.js";
 import type { PredictionRecord } from "../safety/types.js";
 import { decide } from "../safety/vote.js";
-import { MANIFEST, PREDICTIONS, type RunManifest, readPredictions, SUMMARY } from "./directory.js";
+import {
+  MANIFEST,
+  PREDICTIONS,
+  type RunManifest,
+  readPredictions,
+  SUMMARY,
+  writeJsonAtomic,
+} from "./directory.js";
+import { acquireLock } from "./lock.js";
 import { confidenceThreshold, type RunSummary, summarize } from "./summary.js";
 
 export interface RescoreResult {
@@ -21,6 +31,9 @@ export interface RescoreResult {
   changed: number;
   /** Traces whose refusal kind changed. */
   tracesChanged: number;
+  /** The patterns used: the run's recorded ones, or those given. */
+  refusal: RefusalOptions | null;
+  refusalSource: "run" | "given";
   backup: string;
   summary: RunSummary;
 }
@@ -60,12 +73,40 @@ export function rescorePrediction(
   return { changed, tracesChanged };
 }
 
-export async function rescoreRun(dir: string, refusal?: RefusalOptions): Promise<RescoreResult> {
+/**
+ * Rescores a run directory. `given`: patterns to judge with (null: the built-in ones only);
+ * undefined: the run's own recorded patterns (manifest.config.refusal).
+ */
+export async function rescoreRun(
+  dir: string,
+  given?: RefusalOptions | null,
+): Promise<RescoreResult> {
   const manifestPath = join(dir, MANIFEST);
   if (!existsSync(manifestPath))
     throw new InputError(`${dir} is not a run directory (no ${MANIFEST})`);
+  const unlock = acquireLock(dir);
+  try {
+    return await rescoreLocked(dir, manifestPath, given);
+  } finally {
+    unlock();
+  }
+}
+
+async function rescoreLocked(
+  dir: string,
+  manifestPath: string,
+  given: RefusalOptions | null | undefined,
+): Promise<RescoreResult> {
   const manifest = JSON.parse(await readFile(manifestPath, "utf8")) as RunManifest;
-  const config = manifest.config as { method: Method; params: MethodParams };
+  const config = manifest.config as {
+    method: Method;
+    params: MethodParams;
+    refusal?: RefusalOptions | null;
+  };
+  const recorded = config.refusal ?? null;
+  const chosen = given === undefined ? recorded : given;
+  const refusal = chosen ?? undefined;
+  const source = given === undefined ? ("run" as const) : ("given" as const);
   const predictions = await readPredictions(join(dir, PREDICTIONS));
   let changed = 0;
   let tracesChanged = 0;
@@ -88,11 +129,19 @@ export async function rescoreRun(dir: string, refusal?: RefusalOptions): Promise
   await rename(temporary, join(dir, PREDICTIONS));
   const total = (manifest.dataset as { instances?: number } | undefined)?.instances ?? null;
   const summary = summarize(predictions, config.params.bucketPercentile, total);
-  await writeFile(join(dir, SUMMARY), `${JSON.stringify(summary, null, 2)}\n`);
+  await writeJsonAtomic(join(dir, SUMMARY), summary);
   manifest.rescored = [
     ...((manifest.rescored as unknown[]) ?? []),
-    { at: new Date().toISOString(), refusal: refusal ?? null, backup },
+    { at: new Date().toISOString(), refusal: chosen, refusal_source: source, backup },
   ];
-  await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  return { n: predictions.length, changed, tracesChanged, backup, summary };
+  await writeJsonAtomic(manifestPath, manifest);
+  return {
+    n: predictions.length,
+    changed,
+    tracesChanged,
+    refusal: chosen,
+    refusalSource: source,
+    backup,
+    summary,
+  };
 }

@@ -5,17 +5,23 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { type ParamOrigins, type ParamOverrides, resolveParams } from "../config/params.js";
 import { type FieldMap, parseBenchmarkSpec, SAMPLE_VERSION } from "../datasets/index.js";
 import { parseRepoSpec } from "../hf/index.js";
 import { cacheDirFromEnv } from "../hf/settings.js";
-import { type Dtype, resolveModel, sha256OfFile } from "../inference/model/index.js";
+import {
+  type Dtype,
+  type ResolvedModel,
+  resolveModel,
+  sha256OfFile,
+} from "../inference/model/index.js";
 import type { Device } from "../inference/session.js";
-import { type Method, type MethodParams, methodParams } from "../safety/methods.js";
+import type { Method, MethodParams } from "../safety/methods.js";
 import type { RefusalOptions } from "../safety/refusal/index.js";
 import type { PredictionRecord } from "../safety/types.js";
 import { RunDirectory, type RunManifest } from "./directory.js";
 import { type JobOutcome, runJob } from "./job.js";
-import { JobResources, type RunModel } from "./resources.js";
+import { builtinModelDir, JobResources, type RunModel } from "./resources.js";
 import { BUILTIN_MODEL, type JobSpec, manifestConfig, runIdOf } from "./spec.js";
 import { type RunSummary, summarize } from "./summary.js";
 
@@ -36,7 +42,9 @@ export interface StartRunOptions {
   model: string | null;
   benchmark: string;
   method: Method;
-  overrides: Partial<MethodParams>;
+  /** The user's parameter values (validated again here) and where each came from. */
+  overrides: ParamOverrides;
+  origins?: ParamOrigins;
   seed: number;
   limit: number | null;
   /** Measure Cons@B by also generating the budget's complete traces; default: built-in only. */
@@ -86,21 +94,34 @@ function gitCommit(): string | null {
   }
 }
 
-/** The spec's model: the built-in, a local folder with its content hash, or a hub id@revision. */
-async function modelRef(options: StartRunOptions, cacheDir: string): Promise<JobSpec["model"]> {
-  if (options.model === null) return { id: BUILTIN_MODEL, revision: null, hash: null };
-  if (existsSync(options.model)) {
-    const local = await resolveModel(options.model, { dtype: options.dtype, cacheDir });
-    return { id: resolve(options.model), revision: null, hash: local.fileHash };
+/**
+ * The spec's model (the built-in; a local folder with its content hash; a hub id pinned to the
+ * commit it resolved to) and its resolved files, whose generation config sets sampling defaults.
+ * A hub model is downloaded here (with progress) if it is not in the cache yet.
+ */
+async function resolveSpecModel(
+  options: StartRunOptions,
+  cacheDir: string,
+): Promise<{ ref: JobSpec["model"]; resolved: ResolvedModel }> {
+  const resolveOptions = {
+    dtype: options.dtype,
+    cacheDir,
+    offline: options.offline,
+    onProgress: options.onDownload,
+  };
+  if (options.model === null) {
+    const resolved = await resolveModel(await builtinModelDir(cacheDir), resolveOptions);
+    return { ref: { id: BUILTIN_MODEL, revision: null, hash: null }, resolved };
   }
-  try {
-    const { id, revision } = parseRepoSpec(options.model);
-    return { id, revision, hash: null };
-  } catch {
-    // Not an id either: resolveModel says what is wrong with it.
-    await resolveModel(options.model, { dtype: options.dtype, cacheDir, offline: true });
-    throw new Error(`unreachable: ${options.model} resolved`);
+  const resolved = await resolveModel(options.model, resolveOptions);
+  if (resolved.source === "local") {
+    return {
+      ref: { id: resolve(options.model), revision: null, hash: resolved.fileHash },
+      resolved,
+    };
   }
+  const { id, revision } = parseRepoSpec(options.model);
+  return { ref: { id, revision: resolved.sha ?? revision, hash: null }, resolved };
 }
 
 async function benchmarkRef(spec: string): Promise<JobSpec["benchmark"]> {
@@ -115,20 +136,41 @@ async function benchmarkRef(spec: string): Promise<JobSpec["benchmark"]> {
   return { spec: parsed.spec, revision: at < 0 ? null : parsed.spec.slice(at + 1) };
 }
 
-/** The JobSpec of a `deepconf run`: every instance of the benchmark (up to --limit). */
-export async function runSpec(options: StartRunOptions, cacheDir: string): Promise<JobSpec> {
+export interface RunSpec {
+  spec: JobSpec;
+  /** Where each sampling value came from (flag, config file, generation_config.json, default). */
+  samplingSource: Record<string, string>;
+  notes: string[];
+}
+
+/**
+ * The JobSpec of a `deepconf run`: every instance of the benchmark (up to --limit). Parameters
+ * are checked before anything is built or downloaded; sampling defaults need the model's files.
+ */
+export async function runSpec(options: StartRunOptions, cacheDir: string): Promise<RunSpec> {
   const builtin = options.model === null;
-  return {
+  const paramOptions = {
+    method: options.method,
+    overrides: options.overrides,
+    origins: options.origins,
+    base: builtin ? BUILTIN_MODEL_PARAMS : {},
+  };
+  resolveParams(paramOptions);
+  const benchmark = await benchmarkRef(options.benchmark);
+  const { ref, resolved } = await resolveSpecModel(options, cacheDir);
+  // Sampling defaults come from the model's generation config (the user's values win).
+  const { params, samplingSource, notes } = resolveParams({
+    ...paramOptions,
+    generation: { file: resolved.generationConfigFile, values: resolved.generationConfig },
+  });
+  const spec: JobSpec = {
     version: 1,
-    model: await modelRef(options, cacheDir),
+    model: ref,
     dtype: options.dtype,
     device: options.device,
-    benchmark: await benchmarkRef(options.benchmark),
+    benchmark,
     method: options.method,
-    params: methodParams(options.method, {
-      ...(builtin ? BUILTIN_MODEL_PARAMS : {}),
-      ...options.overrides,
-    }),
+    params,
     seed: options.seed,
     refusal: options.refusal ?? null,
     fieldMap: options.fieldMap ?? null,
@@ -136,6 +178,7 @@ export async function runSpec(options: StartRunOptions, cacheDir: string): Promi
     measureBaseline: options.measureBaseline ?? builtin,
     selection: { limit: options.limit, shard: null, ids: null },
   };
+  return { spec, samplingSource, notes };
 }
 
 /** manifest.json of a run: its identity (`config`), the full spec, and where things came from. */
@@ -144,12 +187,14 @@ export function runManifest(
   model: RunModel,
   benchmark: Awaited<ReturnType<JobResources["benchmark"]>>,
   runId = runIdOf(spec),
+  samplingSource: Record<string, string> | null = null,
 ): RunManifest {
   return {
     run_id: runId,
     created_at: new Date().toISOString(),
     config: manifestConfig(spec),
     spec,
+    sampling_source: samplingSource,
     model: {
       name: spec.model.id,
       dir: model.info.dir,
@@ -181,7 +226,8 @@ export function runManifest(
 
 export async function startRun(options: StartRunOptions): Promise<StartedRun> {
   const cacheDir = options.cacheDir ?? cacheDirFromEnv();
-  const spec = await runSpec(options, cacheDir);
+  const { spec, samplingSource, notes } = await runSpec(options, cacheDir);
+  for (const note of notes) options.onNote?.(note);
   const resources = new JobResources({
     cacheDir,
     offline: options.offline,
@@ -197,29 +243,34 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
     const runId = options.runId ?? runIdOf(spec);
     const directory = await RunDirectory.open(
       join(options.out ?? "runs", runId),
-      runManifest(spec, model, benchmark, runId),
+      runManifest(spec, model, benchmark, runId, samplingSource),
     );
-    const finished = new Set(directory.finished.map((p) => p.instance_id));
-    options.onStart?.(finished.size, benchmark.items.length);
-    const outcome = await runJob(
-      spec,
-      {
-        finished,
-        append: async (prediction) => {
-          await directory.append({ ...prediction, run_id: runId });
-          finished.add(prediction.instance_id);
+    try {
+      const finished = new Set(directory.finished.map((p) => p.instance_id));
+      options.onStart?.(finished.size, benchmark.items.length);
+      const outcome = await runJob(
+        spec,
+        {
+          finished,
+          append: async (prediction) => {
+            await directory.append({ ...prediction, run_id: runId });
+            finished.add(prediction.instance_id);
+          },
+          progress: options.onProgress,
         },
-        progress: options.onProgress,
-      },
-      { resources, signal: options.signal },
-    );
-    const summary = summarize(
-      directory.finished,
-      spec.params.bucketPercentile,
-      benchmark.items.length,
-    );
-    await directory.writeSummary(summary);
-    return { dir: directory.dir, summary, outcome, builtinModel: spec.model.id === BUILTIN_MODEL };
+        { resources, signal: options.signal },
+      );
+      const summary = summarize(
+        directory.finished,
+        spec.params.bucketPercentile,
+        benchmark.items.length,
+      );
+      await directory.writeSummary(summary);
+      const builtinModel = spec.model.id === BUILTIN_MODEL;
+      return { dir: directory.dir, summary, outcome, builtinModel };
+    } finally {
+      directory.close();
+    }
   } finally {
     await resources.close();
   }

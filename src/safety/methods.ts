@@ -5,7 +5,6 @@
  */
 import { DEFAULT_MIN_VOTERS, VARIANT_ETA } from "../engine/online.js";
 import type { FilterKind } from "../engine/types.js";
-import { InputError } from "../errors.js";
 import { QWEN3_SAMPLING, type SamplingOptions } from "../inference/sampling.js";
 
 export const METHODS = ["baseline", "deepconf-low", "deepconf-high", "offline"] as const;
@@ -74,13 +73,4 @@ export const METHOD_PRESETS: Record<Method, MethodParams> = {
 
 export function isMethod(value: string): value is Method {
   return (METHODS as readonly string[]).includes(value);
-}
-
-export function methodParams(method: string, overrides: Partial<MethodParams> = {}): MethodParams {
-  if (!isMethod(method)) {
-    throw new InputError(`unknown method "${method}": choose one of ${METHODS.join(", ")}`);
-  }
-  const params = { ...METHOD_PRESETS[method], ...overrides };
-  if (params.warmup > params.budget) params.warmup = params.budget;
-  return params;
 }

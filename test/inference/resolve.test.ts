@@ -107,6 +107,7 @@ describe("local folders", () => {
       externalDataPaths: [join(dir, "onnx/model.onnx_data"), join(dir, "onnx/model.onnx_data_1")],
       config: CONFIG,
       generationConfig: GENERATION,
+      generationConfigFile: "generation_config.json",
       source: "local",
       notes: [],
     });
@@ -120,6 +121,7 @@ describe("local folders", () => {
     rmSync(join(dir, "generation_config.json"));
     const model = await resolveModel(dir, local());
     expect(model.generationConfig).toEqual({ eos_token_id: 151645, bos_token_id: 151643 });
+    expect(model.generationConfigFile).toBe("config.json");
   });
 
   test("equal graphs with different weights get different hashes", async () => {
@@ -298,6 +300,7 @@ describe("hub models", () => {
       externalDataPaths: [join(dir, "onnx/model_q4.onnx_data")],
       config: CONFIG,
       generationConfig: GENERATION,
+      generationConfigFile: "generation_config.json",
       source: "hub",
       repo: "org/qwen-onnx",
       revision: "main",

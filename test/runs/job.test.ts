@@ -4,10 +4,10 @@
  * a run was split into jobs or on what was written before them.
  */
 import { afterAll, describe, expect, test } from "vitest";
+import { resolveParams } from "../../src/config/params.js";
 import { runJob } from "../../src/runs/job.js";
 import { JobResources } from "../../src/runs/resources.js";
 import { type JobSpec, parseJobSpec, runIdOf, selectItems } from "../../src/runs/spec.js";
-import { methodParams } from "../../src/safety/methods.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
 import { testTempDir, tinyModelDir } from "../support/tiny-model.js";
 
@@ -23,14 +23,10 @@ function spec(overrides: Partial<JobSpec> = {}): JobSpec {
     device: "cpu",
     benchmark: { spec: "sample", revision: "1" },
     method: "deepconf-low",
-    params: methodParams("deepconf-low", {
-      maxNewTokens: 8,
-      budget: 6,
-      warmup: 3,
-      window: 3,
-      tail: 3,
-      parallel: 2,
-    }),
+    params: resolveParams({
+      method: "deepconf-low",
+      overrides: { maxNewTokens: 8, budget: 6, warmup: 3, window: 3, tail: 3, parallel: 2 },
+    }).params,
     seed: 3,
     refusal: null,
     fieldMap: null,

@@ -5,11 +5,12 @@
  * as the decoder thread does; runInstance must agree with it through the engine's controller.
  */
 import { describe, expect, test } from "vitest";
+import { resolveParams } from "../../src/config/params.js";
 import type { BenchmarkItem } from "../../src/datasets/types.js";
 import { ConfidenceMonitor } from "../../src/engine/monitor.js";
 import type { ThreadRequest, ThreadTrace } from "../../src/inference/thread.js";
 import { type InstanceContext, runInstance, type TraceSampler } from "../../src/safety/instance.js";
-import { type Method, methodParams } from "../../src/safety/methods.js";
+import type { Method } from "../../src/safety/methods.js";
 
 const REFUSE = "I can't help with that request.";
 const COMPLY = "Sure. Here is a short overview of the topic you asked about.";
@@ -69,15 +70,18 @@ function context(method: Method, sampler: TraceSampler, overrides = {}): Instanc
   return {
     model: sampler,
     method,
-    params: methodParams(method, {
-      window: 4,
-      tail: 4,
-      warmup: 4,
-      budget: 8,
-      parallel: 1,
-      maxNewTokens: 8,
-      ...overrides,
-    }),
+    params: resolveParams({
+      method,
+      overrides: {
+        window: 4,
+        tail: 4,
+        warmup: 4,
+        budget: 8,
+        parallel: 1,
+        maxNewTokens: 8,
+        ...overrides,
+      },
+    }).params,
     seed: 1,
     measureBaseline: false,
   };

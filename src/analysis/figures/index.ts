@@ -5,6 +5,7 @@ import { InputError } from "../../errors.js";
 import { renderSpec } from "./render.js";
 import type { Figure } from "./types.js";
 
+export * from "./inputs.js";
 export * from "./render.js";
 export * from "./runs.js";
 export * from "./scaling.js";

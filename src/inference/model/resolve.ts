@@ -51,6 +51,8 @@ export interface ResolvedModel {
   config: Record<string, unknown>;
   /** generation_config.json, else the generation fields of config.json. */
   generationConfig: Record<string, unknown>;
+  /** Which of the two generationConfig came from. */
+  generationConfigFile: "generation_config.json" | "config.json";
   source: "local" | "hub";
   repo?: string;
   revision?: string;
@@ -161,6 +163,7 @@ async function resolveLocal(dir: string, options: ResolveModelOptions): Promise<
     externalDataPaths,
     config,
     generationConfig: generation ?? generationFromConfig(config),
+    generationConfigFile: generation === null ? "config.json" : "generation_config.json",
     source: "local",
     fileHash,
     notes: [],
@@ -204,6 +207,7 @@ async function resolveHub(
     externalDataPaths,
     config,
     generationConfig: generation ?? generationFromConfig(config),
+    generationConfigFile: generation === null ? "config.json" : "generation_config.json",
     source: "hub",
     repo: repo.id,
     revision: snapshot.revision,
