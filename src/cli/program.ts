@@ -13,6 +13,7 @@ import { registerReport } from "./report.js";
 import { registerRescore } from "./rescore.js";
 import { registerRun } from "./run.js";
 import { registerScaling } from "./scaling.js";
+import { registerSweep } from "./sweep.js";
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or usage. */
 export const EXIT_OK = 0;
@@ -41,6 +42,7 @@ export function buildProgram(io: CliIO): Command {
   registerScaling(analyze, io);
   registerFigures(program, io);
   registerReport(program, io);
+  registerSweep(program, io);
   const configure = (command: Command) => {
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
     command.commands.forEach(configure);

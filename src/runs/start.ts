@@ -2,8 +2,7 @@
  * `deepconf run` without the command line: turn the options into a JobSpec, load the model and
  * benchmark, open (or resume) the run directory, run the job, write the summary.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type ParamOrigins, type ParamOverrides, resolveParams } from "../config/params.js";
 import { type FieldMap, parseBenchmarkSpec, SAMPLE_VERSION } from "../datasets/index.js";
@@ -19,10 +18,11 @@ import type { Device } from "../inference/session.js";
 import type { Method, MethodParams } from "../safety/methods.js";
 import type { RefusalOptions } from "../safety/refusal/index.js";
 import type { PredictionRecord } from "../safety/types.js";
-import { RunDirectory, type RunManifest } from "./directory.js";
+import { RunDirectory } from "./directory.js";
 import { type JobOutcome, runJob } from "./job.js";
-import { builtinModelDir, JobResources, type RunModel } from "./resources.js";
-import { BUILTIN_MODEL, type JobSpec, manifestConfig, runIdOf } from "./spec.js";
+import { runManifest } from "./manifest.js";
+import { builtinModelDir, JobResources } from "./resources.js";
+import { BUILTIN_MODEL, type JobSpec, runIdOf } from "./spec.js";
 import { type RunSummary, summarize } from "./summary.js";
 
 export { BUILTIN_MODEL };
@@ -72,26 +72,6 @@ export interface StartedRun {
   summary: RunSummary;
   outcome: JobOutcome;
   builtinModel: boolean;
-}
-
-function packageVersion(name: string): string | null {
-  try {
-    const url = import.meta.resolve(`${name}/package.json`);
-    return JSON.parse(readFileSync(new URL(url), "utf8")).version ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function gitCommit(): string | null {
-  try {
-    return execFileSync("git", ["rev-parse", "HEAD"], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -181,49 +161,6 @@ export async function runSpec(options: StartRunOptions, cacheDir: string): Promi
   return { spec, samplingSource, notes };
 }
 
-/** manifest.json of a run: its identity (`config`), the full spec, and where things came from. */
-export function runManifest(
-  spec: JobSpec,
-  model: RunModel,
-  benchmark: Awaited<ReturnType<JobResources["benchmark"]>>,
-  runId = runIdOf(spec),
-  samplingSource: Record<string, string> | null = null,
-): RunManifest {
-  return {
-    run_id: runId,
-    created_at: new Date().toISOString(),
-    config: manifestConfig(spec),
-    spec,
-    sampling_source: samplingSource,
-    model: {
-      name: spec.model.id,
-      dir: model.info.dir,
-      ...model.info.source,
-      device: model.info.device,
-      parameters: model.info.parameters,
-      random_weights: spec.model.id === BUILTIN_MODEL,
-    },
-    dataset: {
-      spec: benchmark.spec,
-      source: benchmark.source,
-      available: benchmark.available,
-      instances: benchmark.items.length,
-      skipped: benchmark.skipped,
-    },
-    seeds: {
-      run: spec.seed,
-      per_instance: 'fnv1a("<seed>:<instance_id>"); trace t uses random stream t of it',
-    },
-    versions: {
-      "deepconf-safety": packageVersion("deepconf-safety"),
-      node: process.version,
-      "onnxruntime-node": packageVersion("onnxruntime-node"),
-      "@huggingface/transformers": packageVersion("@huggingface/transformers"),
-    },
-    git_commit: gitCommit(),
-  };
-}
-
 export async function startRun(options: StartRunOptions): Promise<StartedRun> {
   const cacheDir = options.cacheDir ?? cacheDirFromEnv();
   const { spec, samplingSource, notes } = await runSpec(options, cacheDir);
@@ -243,7 +180,17 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
     const runId = options.runId ?? runIdOf(spec);
     const directory = await RunDirectory.open(
       join(options.out ?? "runs", runId),
-      runManifest(spec, model, benchmark, runId, samplingSource),
+      runManifest(spec, {
+        runId,
+        samplingSource,
+        model: {
+          dir: model.info.dir,
+          ...model.info.source,
+          device: model.info.device,
+          parameters: model.info.parameters,
+        },
+        benchmark: { ...benchmark, instances: benchmark.items.length },
+      }),
     );
     try {
       const finished = new Set(directory.finished.map((p) => p.instance_id));
