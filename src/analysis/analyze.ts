@@ -4,6 +4,7 @@
  * incorrect answers and token savings, over one or more run directories, overall and per
  * benchmark x method. Refusal is the positive class. Pure: takes loaded runs, returns JSON.
  */
+import { duplicatesNote } from "../runs/predictions.js";
 import { bucketOf } from "../safety/label.js";
 import type { Bucket, PredictionRecord } from "../safety/types.js";
 import {
@@ -122,6 +123,8 @@ export interface RunInfo {
   n: number;
   total: number | null;
   complete: boolean | null;
+  /** Duplicate predictions lines dropped (the first line of each instance is kept). */
+  duplicates: number;
   bucket_percentile: number;
   threshold: number | null;
   baseline_kind: BaselineKind;
@@ -333,6 +336,7 @@ function runInfo(run: LoadedRun): RunInfo {
     n: ps.length,
     total: run.total,
     complete: run.total === null ? null : ps.length >= run.total,
+    duplicates: run.duplicates,
     bucket_percentile: run.bucketPercentile,
     threshold: run.threshold,
     baseline_kind: baselineKind(ps),
@@ -382,6 +386,7 @@ export function analyzeRuns(runs: readonly LoadedRun[], options: AnalyzeOptions 
     if (seen.has(id)) warn(`run ${id} is given more than once: its instances count twice`);
     seen.add(id);
     if (run.predictions.length === 0) warn(`run ${id} has no predictions yet`);
+    if (run.duplicates > 0) warn(`run ${id}: ${duplicatesNote(run.duplicates)}`);
     if (run.total !== null && run.predictions.length < run.total) {
       warn(
         `run ${id} is incomplete: ${run.predictions.length} of ${run.total} instances (run the same command again to resume it)`,

@@ -2,6 +2,7 @@
  * `deepconf compare`: one row per model x benchmark x method across runs, with rankings per
  * benchmark and the best model by each metric. Refusal is the positive class.
  */
+import { duplicatesNote } from "../runs/predictions.js";
 import type { LoadedRun } from "./load.js";
 import { f1Score, proportion } from "./stats.js";
 
@@ -44,14 +45,21 @@ export interface BestLine {
 export interface Comparison {
   rows: CompareRow[];
   best: BestLine[];
+  /** Plain-words warnings: duplicate lines dropped per run. */
+  warnings: string[];
 }
 
 export const rowName = (row: Pick<CompareRow, "model" | "method">) =>
   `${row.model} [${row.method}]`;
 
 export function compareRuns(runs: readonly LoadedRun[]): Comparison {
+  const warnings: string[] = [];
   const groups = new Map<string, LoadedRun["predictions"]>();
   for (const run of runs) {
+    if (run.duplicates > 0) {
+      const id = typeof run.manifest.run_id === "string" ? run.manifest.run_id : run.dir;
+      warnings.push(`run ${id}: ${duplicatesNote(run.duplicates)}`);
+    }
     for (const p of run.predictions) {
       const key = JSON.stringify([p.model, p.benchmark, p.method]);
       const list = groups.get(key) ?? [];
@@ -113,7 +121,7 @@ export function compareRuns(runs: readonly LoadedRun[]): Comparison {
       }
     }
   }
-  return { rows, best };
+  return { rows, best, warnings };
 }
 
 const csvField = (value: string | number | null): string => {

@@ -118,5 +118,8 @@ export function comparisonText(comparison: Comparison): string {
       `${b.benchmark}: best ${metric?.label ?? b.metric}: ${b.best.join(" = ")} (${shown}${metric?.higherIsBetter === false ? ", lower is better" : ""})`,
     );
   }
+  if (comparison.warnings.length > 0) {
+    out.push("", "warnings:", ...comparison.warnings.map((w) => `- ${w}`));
+  }
   return `${out.join("\n")}\n`;
 }

@@ -18,6 +18,7 @@ import {
   loadRunResults,
 } from "../analysis/scaling/index.js";
 import { InputError } from "../errors.js";
+import { duplicatesNote } from "../runs/predictions.js";
 import type { CliIO } from "./io.js";
 import { nonNegativeInteger, positiveInteger } from "./parse.js";
 
@@ -50,6 +51,11 @@ export async function buildFigureInputs(
   const runs: LoadedRun[] = [];
   for (const dir of dirs) runs.push(await loadRun(dir));
   const notes: string[] = [];
+  for (const run of runs) {
+    if (run.duplicates === 0) continue;
+    const id = typeof run.manifest.run_id === "string" ? run.manifest.run_id : run.dir;
+    notes.push(`run ${id}: ${duplicatesNote(run.duplicates)}`);
+  }
   const figures: Figure[] =
     runs.length > 0 ? runFigures(runs, { resamples: flags.resamples, seed: flags.seed }) : [];
   let scaling: LoadedResults | null = null;

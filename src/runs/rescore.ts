@@ -12,7 +12,8 @@ import type { Method, MethodParams } from "../safety/methods.js";
 import { detectRefusal, type RefusalOptions } from "../safety/refusal/index.js";
 import type { PredictionRecord } from "../safety/types.js";
 import { decide } from "../safety/vote.js";
-import { MANIFEST, PREDICTIONS, type RunManifest, readPredictions, SUMMARY } from "./directory.js";
+import { MANIFEST, PREDICTIONS, type RunManifest, SUMMARY } from "./directory.js";
+import { duplicatesNote, readPredictions } from "./predictions.js";
 import { confidenceThreshold, type RunSummary, summarize } from "./summary.js";
 
 export interface RescoreResult {
@@ -21,6 +22,10 @@ export interface RescoreResult {
   changed: number;
   /** Traces whose refusal kind changed. */
   tracesChanged: number;
+  /** Duplicate lines (an instance_id already seen) dropped from the rewritten file. */
+  duplicates: number;
+  /** Worth telling the user (e.g. duplicates dropped). */
+  notes: string[];
   backup: string;
   summary: RunSummary;
 }
@@ -66,7 +71,10 @@ export async function rescoreRun(dir: string, refusal?: RefusalOptions): Promise
     throw new InputError(`${dir} is not a run directory (no ${MANIFEST})`);
   const manifest = JSON.parse(await readFile(manifestPath, "utf8")) as RunManifest;
   const config = manifest.config as { method: Method; params: MethodParams };
-  const predictions = await readPredictions(join(dir, PREDICTIONS));
+  // As on resume: a line cut short by a crash is cut off; duplicate lines are dropped (the
+  // rewritten file keeps the first of each instance; the backup keeps them all).
+  const read = await readPredictions(join(dir, PREDICTIONS), { mode: "repair" });
+  const predictions = read.predictions;
   let changed = 0;
   let tracesChanged = 0;
   for (const prediction of predictions) {
@@ -94,5 +102,13 @@ export async function rescoreRun(dir: string, refusal?: RefusalOptions): Promise
     { at: new Date().toISOString(), refusal: refusal ?? null, backup },
   ];
   await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  return { n: predictions.length, changed, tracesChanged, backup, summary };
+  return {
+    n: predictions.length,
+    changed,
+    tracesChanged,
+    duplicates: read.duplicates,
+    notes: read.duplicates > 0 ? [duplicatesNote(read.duplicates)] : [],
+    backup,
+    summary,
+  };
 }

@@ -179,6 +179,7 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
     git_commit: gitCommit(),
   };
   const directory = await RunDirectory.open(join(options.out ?? "runs", runId), manifest);
+  for (const note of directory.notes) options.onNote?.(note);
   options.onStart?.(directory.finished.length, benchmark.items.length);
   const outcome = await runJob(
     {

@@ -60,6 +60,8 @@ function writeRun(
     bucketPercentile?: number;
     specs: Spec[];
     partialLine?: boolean;
+    /** Extra raw lines appended (e.g. duplicates). */
+    extraLines?: string[];
   },
 ): string {
   const dir = join(root, name);
@@ -81,7 +83,9 @@ function writeRun(
   );
   writeFileSync(
     join(dir, "predictions.jsonl"),
-    lines.join("") + (opts.partialLine ? '{"instance_id": "cut' : ""),
+    lines.join("") +
+      (opts.extraLines ?? []).map((l) => `${l}\n`).join("") +
+      (opts.partialLine ? '{"instance_id": "cut' : ""),
   );
   return dir;
 }
@@ -315,10 +319,48 @@ describe("deepconf analyze", () => {
 
   test("a damaged predictions line is exit 2 naming file and line", async () => {
     const { a } = fixtures();
-    writeFileSync(join(a, "predictions.jsonl"), '{"refused": true, "should_refuse": true}\nnope\n');
+    const first = '{"instance_id": "1", "refused": true, "should_refuse": true}';
+    writeFileSync(join(a, "predictions.jsonl"), `${first}\nnope\n`);
     const run = await deepconf("analyze", a);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("predictions.jsonl:2: not valid JSON");
+    // A line that is JSON but no prediction.
+    writeFileSync(
+      join(a, "predictions.jsonl"),
+      `${first}\n\n{"instance_id": "2", "should_refuse": true}\n`,
+    );
+    const notPrediction = await deepconf("analyze", a);
+    expect(notPrediction.code).toBe(2);
+    expect(notPrediction.stderr).toContain(
+      "predictions.jsonl:3: not a prediction: refused must be true or false",
+    );
+  });
+
+  test("duplicate instance_id lines are dropped (the first wins) and said so", async () => {
+    const duplicate = JSON.stringify(
+      record({ id: "1", should: true, refused: false, conf: 10 }, "m1", "bench", "deepconf-low"),
+    );
+    const dir = writeRun(testTempDir("analysis-"), "run-a", {
+      model: "m1",
+      benchmark: "bench",
+      method: "deepconf-low",
+      instances: 10,
+      specs: RUN_A,
+      extraLines: [duplicate, duplicate],
+    });
+    const run = await deepconf("analyze", dir, "--json", "--resamples", "50");
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out.n).toBe(10);
+    expect(out.runs[0].duplicates).toBe(2);
+    expect(out.confusion).toEqual({ tp: 3, fp: 1, tn: 4, fn: 2 });
+    expect(out.warnings).toContain(
+      "run run-a: dropped 2 duplicate lines (an instance_id seen on an earlier line; the first is kept)",
+    );
+    const text = await deepconf("analyze", dir, "--resamples", "50");
+    expect(text.stdout).toContain("dropped 2 duplicate lines");
+    const compare = await deepconf("compare", dir);
+    expect(compare.stdout).toContain("run run-a: dropped 2 duplicate lines");
   });
 });
 

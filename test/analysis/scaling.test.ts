@@ -11,6 +11,7 @@ import { describe, expect, test } from "vitest";
 import {
   analyzeScaling,
   averageRanks,
+  loadRunResults,
   parseScale,
   scaleFromModelName,
   scalingFit,
@@ -486,12 +487,15 @@ describe("deepconf analyze scaling RUN_DIR...", () => {
         dataset: { spec: "sample" },
       }),
     );
+    // Harmful prompts: the first `correct` refused, the rest complied with.
     const lines = Array.from({ length: n }, (_, i) =>
       JSON.stringify({
         instance_id: `q${i}`,
         benchmark: "sample",
         model: manifest.model,
         method: manifest.method,
+        should_refuse: true,
+        refused: i < correct,
         correct: i < correct,
       }),
     );
@@ -602,6 +606,23 @@ describe("deepconf analyze scaling RUN_DIR...", () => {
     expect(run.stdout).toContain(`skipped ${dirs[3]}: no finished predictions yet`);
     // pooled 15/20 = 75% at 1B, 90% at 2B: slope 15 per billion
     expect(run.stdout).toMatch(/sample[\s│]+2[\s│]+1\.000[\s│]+-[\s│]+15\.0000/);
+  });
+
+  test("duplicate lines count once, with a note", async () => {
+    const root = testTempDir("scaling-");
+    const dir = writeRun(root, "b1", { model: "org/M-1B", method: "baseline" }, 5, 10);
+    const first = JSON.stringify({
+      instance_id: "q0",
+      should_refuse: true,
+      refused: false,
+      correct: false,
+    });
+    writeFileSync(join(dir, "predictions.jsonl"), `${first}\n`, { flag: "a" });
+    const loaded = await loadRunResults([dir]);
+    expect(loaded.rows[0]?.performance).toBe(50);
+    expect(loaded.notes).toContain(
+      `${dir}: dropped 1 duplicate line (an instance_id seen on an earlier line; the first is kept)`,
+    );
   });
 
   test("a directory without a manifest is an input error", async () => {

@@ -139,6 +139,14 @@ describe("deepconf run", () => {
     const third = await deepconf(...runArgs(out, "--limit", "3"));
     expect(third.stderr).toMatch(/resuming: 3 of 3/);
     expect(lines(dir)).toHaveLength(3);
+    // A line delivered twice (at-least-once) counts once, and resume says it dropped it.
+    const first = readFileSync(path, "utf8").split("\n")[0];
+    writeFileSync(path, `${first}\n`, { flag: "a" });
+    const fourth = await deepconf(...runArgs(out, "--limit", "3", "--json"));
+    expect(fourth.code).toBe(0);
+    expect(fourth.stderr).toMatch(/dropped 1 duplicate line/);
+    expect(fourth.stderr).toMatch(/resuming: 3 of 3/);
+    expect(JSON.parse(fourth.stdout).n).toBe(3);
   });
 
   test("a killed run loses nothing already written and resumes to the end", async () => {

@@ -198,7 +198,8 @@ export interface ReportInput {
 
 export function reportHtml(input: ReportInput): string {
   const { analysis } = input;
-  const warnings = [...(analysis?.warnings ?? []), ...input.notes];
+  // Figure notes may repeat analyze's warnings (duplicate lines dropped): each is shown once.
+  const warnings = [...new Set([...(analysis?.warnings ?? []), ...input.notes])];
   const parts = [
     "<!DOCTYPE html>",
     '<html lang="en"><head><meta charset="utf-8">',

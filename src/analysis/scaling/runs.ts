@@ -2,12 +2,14 @@
  * Results from run directories: one row per (model, method, benchmark), technique = the method
  * (`baseline` is the Baseline technique), Performance = accuracy in percent (share of
  * predictions with `correct` true), scale = the model's parameter count in billions. Files are
- * only read: a last line still being written (no newline yet) is ignored, never truncated.
+ * only read (runs/predictions.ts, read-only): a last line still being written is ignored, never
+ * truncated.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../../errors.js";
+import { duplicatesNote, readPredictions } from "../../runs/predictions.js";
 import { formatScale, scaleFromModelName } from "./scale.js";
 import type { LoadedResults, ResultRow, SkippedInput } from "./types.js";
 
@@ -35,23 +37,6 @@ function manifestParameters(manifest: Json): number | null {
   return null;
 }
 
-async function readJsonLines(path: string): Promise<{ line: number; value: Json }[]> {
-  if (!existsSync(path)) return [];
-  const text = await readFile(path, "utf8");
-  const lines = text.split("\n");
-  lines.pop(); // after the last newline: empty, or a line still being written
-  const out: { line: number; value: Json }[] = [];
-  lines.forEach((line, i) => {
-    if (line.trim() === "") return;
-    try {
-      out.push({ line: i + 1, value: asObject(JSON.parse(line)) });
-    } catch {
-      throw new InputError(`${path}:${i + 1}: not valid JSON`);
-    }
-  });
-  return out;
-}
-
 interface Group {
   model: string;
   method: string;
@@ -68,6 +53,7 @@ export async function loadRunResults(
   options: RunRowsOptions = {},
 ): Promise<LoadedResults> {
   const skipped: SkippedInput[] = [];
+  const notes: string[] = [];
   const groups = new Map<string, Group>();
   for (const dir of dirs) {
     const manifestPath = join(dir, "manifest.json");
@@ -110,19 +96,24 @@ export async function loadRunResults(
     }
     const datasetName = asString(asObject(manifest.dataset).spec) ?? asString(config.benchmark);
     const predictionsPath = join(dir, "predictions.jsonl");
-    const predictions = await readJsonLines(predictionsPath);
+    const { predictions, duplicates } = await readPredictions(predictionsPath, {
+      mode: "read-only",
+    });
+    if (duplicates > 0) notes.push(`${dir}: ${duplicatesNote(duplicates)}`);
     if (predictions.length === 0) {
       skipped.push({ origin: dir, reason: "no finished predictions yet" });
       continue;
     }
-    for (const { line, value } of predictions) {
+    for (const value of predictions) {
       if (typeof value.correct !== "boolean") {
-        throw new InputError(`${predictionsPath}:${line}: correct: expected true or false`);
+        throw new InputError(
+          `${predictionsPath}: instance ${value.instance_id}: correct: expected true or false`,
+        );
       }
       const benchmark = asString(value.benchmark) ?? datasetName;
       if (benchmark === null) {
         throw new InputError(
-          `${predictionsPath}:${line}: benchmark: missing (and no dataset.spec in the manifest)`,
+          `${predictionsPath}: instance ${value.instance_id}: benchmark: missing (and no dataset.spec in the manifest)`,
         );
       }
       const key = JSON.stringify([model, method, benchmark]);
@@ -136,7 +127,6 @@ export async function loadRunResults(
       if (value.correct) group.correct += 1;
     }
   }
-  const notes: string[] = [];
   const rows: ResultRow[] = [];
   for (const group of groups.values()) {
     if (group.dirs.length > 1) {
