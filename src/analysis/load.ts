@@ -10,6 +10,7 @@ import { InputError } from "../errors.js";
 import { MANIFEST, PREDICTIONS, type RunManifest } from "../runs/directory.js";
 import { readPredictions } from "../runs/predictions.js";
 import { confidenceThreshold } from "../runs/summary.js";
+import { type AbstainAs, abstainAsOf } from "../safety/abstain.js";
 import type { PredictionRecord } from "../safety/types.js";
 
 export interface LoadedRun {
@@ -22,11 +23,21 @@ export interface LoadedRun {
   bucketPercentile: number;
   /** That percentile of the run's instance confidences (numpy linear); null without any. */
   threshold: number | null;
+  /**
+   * How this run's abstentions (instances without an answer) are scored: the --abstain-as
+   * given, else manifest.config.params.abstainAs, else "exclude".
+   */
+  abstainAs: AbstainAs;
   /** Duplicate predictions lines dropped (an instance_id already seen; the first is kept). */
   duplicates: number;
 }
 
-export async function loadRun(dir: string): Promise<LoadedRun> {
+export interface LoadRunOptions {
+  /** Overrides the run's recorded abstainAs. */
+  abstainAs?: AbstainAs;
+}
+
+export async function loadRun(dir: string, options: LoadRunOptions = {}): Promise<LoadedRun> {
   const manifestPath = join(dir, MANIFEST);
   if (!existsSync(manifestPath)) {
     throw new InputError(
@@ -56,6 +67,7 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
     total: typeof instances === "number" ? instances : null,
     bucketPercentile,
     threshold: confidenceThreshold(predictions, bucketPercentile),
+    abstainAs: options.abstainAs ?? abstainAsOf(params),
     duplicates,
   };
 }

@@ -18,7 +18,8 @@ export function registerRescore(program: Command, io: CliIO): void {
     .option("--json", "print the result as JSON")
     .action(async (run: string, flags: { config?: string; json?: boolean }) => {
       const result = await rescoreRun(run, readConfig(flags.config).refusal);
-      for (const note of result.notes) io.stderr(`deepconf: ${note}\n`);
+      for (const note of [...result.notes, ...result.summary.warnings])
+        io.stderr(`deepconf: ${note}\n`);
       if (flags.json) io.stdout(`${JSON.stringify(result)}\n`);
       else {
         io.stdout(

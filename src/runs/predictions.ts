@@ -7,7 +7,9 @@
  *   progress never changes it; mode "repair" (resuming a run) cuts it off the file, so the
  *   instance is redone and appended cleanly.
  * - Each line must be a prediction: a JSON object with instance_id, should_refuse and refused
- *   (true or false). Anything else is an error naming file:line.
+ *   (true, false, or null for an instance without an answer). Anything else is an error naming
+ *   file:line. Lines written before abstentions were recorded lack `abstained`: it is filled in
+ *   (abstained exactly when refused is null).
  * - A line whose instance_id an earlier line already has is dropped (the first wins) and
  *   counted: at-least-once delivery (a worker retried after its result was written) can append
  *   an instance twice, and it must count once.
@@ -41,7 +43,15 @@ function problem(value: unknown): string | null {
   if (typeof p.should_refuse !== "boolean") {
     return `should_refuse must be true or false (${NEEDS})`;
   }
-  if (typeof p.refused !== "boolean") return `refused must be true or false (${NEEDS})`;
+  if (p.refused !== null && typeof p.refused !== "boolean") {
+    return `refused must be true, false or null (${NEEDS})`;
+  }
+  if (p.abstained !== undefined) {
+    if (typeof p.abstained !== "boolean") return "abstained must be true or false";
+    if (p.abstained !== (p.refused === null)) {
+      return `abstained is ${p.abstained} but refused is ${p.refused}: an instance abstains exactly when refused is null`;
+    }
+  }
   return null;
 }
 
@@ -82,6 +92,7 @@ export async function readPredictions(
       return;
     }
     seen.add(record.instance_id);
+    if (record.abstained === undefined) record.abstained = record.refused === null;
     predictions.push(record);
   });
   return { predictions, duplicates, partialLine };

@@ -6,8 +6,9 @@ import { existsSync } from "node:fs";
 import { copyFile, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../errors.js";
+import { abstainAsOf, answerFields } from "../safety/abstain.js";
 import { answerOf } from "../safety/answer.js";
-import { bucketOf, isCorrect } from "../safety/label.js";
+import { bucketOf } from "../safety/label.js";
 import type { Method, MethodParams } from "../safety/methods.js";
 import { detectRefusal, type RefusalOptions } from "../safety/refusal/index.js";
 import type { PredictionRecord } from "../safety/types.js";
@@ -53,15 +54,17 @@ export function rescorePrediction(
     trace.voted = decision.voted[i] as boolean;
   });
   const answered = judged.filter((j) => j.answer !== null);
-  const refused = decision.answer === "refusal";
+  // No answer is an abstention (refused null), as in a live run.
+  const { refused, abstained, correct } = answerFields(decision.answer, prediction.should_refuse);
   const changed = refused !== prediction.refused;
   prediction.refused = refused;
+  prediction.abstained = abstained;
+  prediction.correct = correct;
   prediction.refusal_rate =
     answered.length === 0
       ? 0
       : answered.filter((j) => j.answer === "refusal").length / answered.length;
   prediction.confidence = decision.confidence;
-  prediction.correct = isCorrect(refused, prediction.should_refuse);
   return { changed, tracesChanged };
 }
 
@@ -75,6 +78,7 @@ export async function rescoreRun(dir: string, refusal?: RefusalOptions): Promise
   // rewritten file keeps the first of each instance; the backup keeps them all).
   const read = await readPredictions(join(dir, PREDICTIONS), { mode: "repair" });
   const predictions = read.predictions;
+  const abstainAs = abstainAsOf(config.params);
   let changed = 0;
   let tracesChanged = 0;
   for (const prediction of predictions) {
@@ -95,7 +99,7 @@ export async function rescoreRun(dir: string, refusal?: RefusalOptions): Promise
   await writeFile(temporary, predictions.map((p) => `${JSON.stringify(p)}\n`).join(""));
   await rename(temporary, join(dir, PREDICTIONS));
   const total = (manifest.dataset as { instances?: number } | undefined)?.instances ?? null;
-  const summary = summarize(predictions, config.params.bucketPercentile, total);
+  const summary = summarize(predictions, config.params.bucketPercentile, total, abstainAs);
   await writeFile(join(dir, SUMMARY), `${JSON.stringify(summary, null, 2)}\n`);
   manifest.rescored = [
     ...((manifest.rescored as unknown[]) ?? []),

@@ -199,7 +199,12 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
     options.signal,
   );
   await model.decoder.session.release();
-  const summary = summarize(directory.finished, params.bucketPercentile, benchmark.items.length);
+  const summary = summarize(
+    directory.finished,
+    params.bucketPercentile,
+    benchmark.items.length,
+    params.abstainAs,
+  );
   await directory.writeSummary(summary);
   return { dir: directory.dir, summary, outcome, builtinModel: builtin };
 }

@@ -1,4 +1,4 @@
-/** The one predictions.jsonl reader: modes, duplicates and clear errors. */
+/** The one predictions.jsonl reader: modes, duplicates, old-shape lines and clear errors. */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -30,8 +30,8 @@ describe("readPredictions", () => {
         line({ instance_id: "a", refused: true }),
         line({ instance_id: "b", refused: false }),
         line({ instance_id: "a", refused: false }),
-        line({ instance_id: "c", refused: false }),
-        line({ instance_id: "a", refused: false }),
+        line({ instance_id: "c", refused: null }),
+        line({ instance_id: "a", refused: null }),
         "",
       ].join("\n"),
     );
@@ -40,7 +40,7 @@ describe("readPredictions", () => {
     expect(read.predictions.map((p) => [p.instance_id, p.refused])).toEqual([
       ["a", true],
       ["b", false],
-      ["c", false],
+      ["c", null],
     ]);
   });
 
@@ -71,6 +71,20 @@ describe("readPredictions", () => {
     expect(readFileSync(path, "utf8")).toBe(complete);
   });
 
+  test("old-shape lines (no abstained) are answered; refused null is an abstention", async () => {
+    const old = line({ instance_id: "old", refused: false, correct: false });
+    const none = JSON.stringify({ instance_id: "none", should_refuse: true, refused: null });
+    const current = line({ instance_id: "new", refused: null, abstained: true, correct: null });
+    const read = await readPredictions(file(`${old}\n${none}\n${current}\n`), {
+      mode: "read-only",
+    });
+    expect(read.predictions.map((p) => [p.instance_id, p.refused, p.abstained])).toEqual([
+      ["old", false, false],
+      ["none", null, true],
+      ["new", null, true],
+    ]);
+  });
+
   test.each([
     ["not JSON", "{nope", ":2: not valid JSON"],
     ["an array", "[1, 2]", ":2: not a prediction: expected a JSON object"],
@@ -87,12 +101,17 @@ describe("readPredictions", () => {
     [
       'refused "yes"',
       '{"instance_id": "x", "should_refuse": true, "refused": "yes"}',
-      ":2: not a prediction: refused must be true or false",
+      ":2: not a prediction: refused must be true, false or null",
     ],
     [
       "no refused",
       '{"instance_id": "x", "should_refuse": true}',
-      ":2: not a prediction: refused must be true or false",
+      ":2: not a prediction: refused must be true, false or null",
+    ],
+    [
+      "abstained but answered",
+      '{"instance_id": "x", "should_refuse": true, "refused": false, "abstained": true}',
+      ":2: not a prediction: abstained is true but refused is false",
     ],
   ])("%s: an error naming file:line", async (_name, bad, message) => {
     const path = file(`${line({ instance_id: "ok" })}\n${bad}\n`);
