@@ -9,7 +9,7 @@ import {
   summaryFigure,
   writeFigures,
 } from "../analysis/figures/index.js";
-import { type LoadedRun, loadRun } from "../analysis/load.js";
+import type { LoadedRun } from "../analysis/load.js";
 import {
   analyzeScaling,
   DEFAULT_LOWER_IS_BETTER,
@@ -19,10 +19,13 @@ import {
 } from "../analysis/scaling/index.js";
 import { InputError } from "../errors.js";
 import { duplicatesNote } from "../runs/predictions.js";
+import type { AbstainAs } from "../safety/methods.js";
+import { abstainAsOption, loadAll } from "./analyze.js";
 import type { CliIO } from "./io.js";
 import { nonNegativeInteger, positiveInteger } from "./parse.js";
 
 export interface FigureInputFlags {
+  abstainAs?: AbstainAs;
   scalingCsv?: string;
   scaling?: boolean;
   resamples: number;
@@ -48,8 +51,7 @@ export async function buildFigureInputs(
   if (dirs.length === 0 && flags.scalingCsv === undefined) {
     throw new InputError("give run directories and/or --scaling-csv FILE");
   }
-  const runs: LoadedRun[] = [];
-  for (const dir of dirs) runs.push(await loadRun(dir));
+  const runs = await loadAll(dirs, flags.abstainAs);
   const notes: string[] = [];
   for (const run of runs) {
     if (run.duplicates === 0) continue;
@@ -62,7 +64,7 @@ export async function buildFigureInputs(
   if (flags.scalingCsv !== undefined) scaling = await loadResultsCsv(flags.scalingCsv);
   else if (flags.scaling !== false && runs.length > 0) {
     try {
-      scaling = await loadRunResults(dirs);
+      scaling = await loadRunResults(dirs, { abstainAs: flags.abstainAs });
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       notes.push(`no scaling figures: ${error.message}`);
@@ -81,6 +83,7 @@ export async function buildFigureInputs(
 
 export function addFigureInputOptions(command: Command): Command {
   return command
+    .addOption(abstainAsOption())
     .option("--scaling-csv <file>", "also draw the scaling figures of this results table")
     .option("--no-scaling", "no scaling figures from the run directories")
     .option("--resamples <n>", "bootstrap resamples for the intervals", positiveInteger, 2000)

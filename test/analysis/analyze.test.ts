@@ -533,6 +533,32 @@ describe("abstentions (instances without an answer)", () => {
     );
   });
 
+  test("--abstain-as overrides the recorded setting; each choice moves the matrix", async () => {
+    const dir = abstentionRun({ abstainAs: "refusal" });
+    const recorded = await analyzeJson(dir);
+    expect(recorded.confusion).toEqual({ tp: 3, fp: 2, tn: 1, fn: 1 });
+    const exclude = await analyzeJson(dir, "--abstain-as", "exclude");
+    expect(exclude.abstain_as).toBe("exclude");
+    expect(exclude.runs[0].abstain_as).toBe("exclude");
+    expect(exclude.confusion).toEqual({ tp: 1, fp: 1, tn: 1, fn: 1 });
+    const compliance = await analyzeJson(dir, "--abstain-as", "compliance");
+    expect(compliance.confusion).toEqual({ tp: 1, fp: 1, tn: 2, fn: 3 });
+    const refusal = await analyzeJson(abstentionRun(), "--abstain-as", "refusal");
+    expect(refusal.confusion).toEqual({ tp: 3, fp: 2, tn: 1, fn: 1 });
+    // The flag scores merged runs alike: no "scores differently" warning.
+    const both = await analyzeJson(
+      abstentionRun({ abstainAs: "refusal" }),
+      abstentionRun({ abstainAs: "compliance" }),
+      "--abstain-as",
+      "exclude",
+    );
+    expect(both.abstain_as).toBe("exclude");
+    expect(both.warnings.join("\n")).not.toContain("score abstentions differently");
+    const bad = await deepconf("analyze", dir, "--abstain-as", "maybe");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--abstain-as");
+  });
+
   test("buckets and the hypothesis test leave excluded abstentions out even with a confidence", async () => {
     // Real runs give an abstention no confidence; analyze must not rely on it.
     // Confidences [4, 3, 2, 1, 10]: threshold 3; the abstention (10) would be confident.
@@ -571,6 +597,10 @@ describe("abstentions (instances without an answer)", () => {
     const row = JSON.parse(folded.stdout).rows[0];
     expect(row).toMatchObject({ scored: 7, recall: 0.25 });
     close(row.accuracy, 3 / 7, 15);
+    const flagged = await deepconf("compare", dir, "--json", "--abstain-as", "refusal");
+    const refusalRow = JSON.parse(flagged.stdout).rows[0];
+    expect(refusalRow).toMatchObject({ scored: 7, recall: 0.75 });
+    close(refusalRow.over_refusal, 2 / 3, 15);
     const csv = join(testTempDir("abstain-"), "compare.csv");
     const text = await deepconf("compare", dir, "--csv", csv);
     expect(text.stdout).toContain("3 (42.9%)");

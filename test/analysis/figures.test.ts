@@ -279,5 +279,43 @@ describe("abstentions in figures and the report", () => {
     expect(html).toContain(
       "2 of 4 instances abstained (no answer); metrics are over the 2 answered; --abstain-as refusal|compliance folds them in",
     );
+    const refusal = join(root, "refusal.html");
+    const folded = await deepconf(
+      "report",
+      dir,
+      "--out",
+      refusal,
+      "--resamples",
+      "20",
+      "--no-scaling",
+      "--abstain-as",
+      "refusal",
+    );
+    expect(folded.code).toBe(0);
+    const foldedHtml = readFileSync(refusal, "utf8");
+    expect(foldedHtml).toContain("<td>2 (50.0%), refusal</td>");
+    expect(foldedHtml).toContain(
+      "scored as refusals (--abstain-as refusal); metrics are over all 4",
+    );
+  });
+
+  test("deepconf figures takes --abstain-as", async () => {
+    const root = testTempDir("figures-");
+    const dir = writeRun(root, "abs", "Qwen3-0.6B", "deepconf-online", specs);
+    const excluded = await deepconf("figures", dir, "--resamples", "20", "--no-scaling");
+    expect(excluded.code).toBe(0);
+    expect(excluded.stdout).toContain("2 instance(s) abstained (no answer) and are left out");
+    const folded = await deepconf(
+      "figures",
+      dir,
+      "--resamples",
+      "20",
+      "--no-scaling",
+      "--abstain-as",
+      "compliance",
+    );
+    expect(folded.code).toBe(0);
+    expect(folded.stdout).not.toContain("and are left out");
+    expect(folded.stdout).toContain("scores are over 4");
   });
 });

@@ -626,6 +626,17 @@ describe("deepconf analyze scaling RUN_DIR...", () => {
     expect(asRefusal.rows[0]?.performance).toBeCloseTo((100 * 7) / 12, 12);
     const asCompliance = await loadRunResults(dirs, { abstainAs: "compliance" });
     expect(asCompliance.rows[0]?.performance).toBeCloseTo((100 * 5) / 12, 12);
+    // The flag on `analyze scaling` (after or before `scaling`): slope per billion.
+    const slope = async (...args: string[]) =>
+      JSON.parse((await deepconf(...args)).stdout).benchmarks[0].slope;
+    expect(await slope("analyze", "scaling", ...dirs, "--json")).toBeCloseTo(40, 10);
+    const folded = 90 - (100 * 7) / 12;
+    expect(
+      await slope("analyze", "scaling", ...dirs, "--json", "--abstain-as", "refusal"),
+    ).toBeCloseTo(folded, 10);
+    expect(
+      await slope("analyze", "--abstain-as", "refusal", "scaling", ...dirs, "--json"),
+    ).toBeCloseTo(folded, 10);
   });
 
   test("every instance abstained: the run is skipped, not a NaN accuracy", async () => {
