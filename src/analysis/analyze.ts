@@ -2,9 +2,20 @@
  * `deepconf analyze`: metrics with intervals, the four confidence buckets, the hypothesis
  * "uncertain compliance is riskier than confident compliance", confidence of correct vs
  * incorrect answers and token savings, over one or more run directories, overall and per
- * benchmark x method. Refusal is the positive class. Pure: takes loaded runs, returns JSON.
+ * benchmark x method. Refusal is the positive class. Instances without an answer (abstentions)
+ * are counted apart and scored by each run's abstainAs: with "exclude" (the default) metrics,
+ * buckets and tests are over the answered instances only. Pure: takes loaded runs, returns JSON.
  */
-import { bucketOf } from "../safety/label.js";
+import { duplicatesNote } from "../runs/predictions.js";
+import {
+  type AbstainAs,
+  type Abstentions,
+  abstentionsOf,
+  abstentionWarning,
+  noAbstentions,
+  scoredRefusal,
+} from "../safety/abstain.js";
+import { bucketOf, isCorrect } from "../safety/label.js";
 import type { Bucket, PredictionRecord } from "../safety/types.js";
 import {
   accuracyDifferenceInterval,
@@ -42,13 +53,13 @@ export type MetricName = (typeof METRICS)[number];
 export interface Metric {
   value: number | null;
   ci95: Interval;
-  /** The denominator (instances the metric is a share of); for F1, all instances. */
+  /** The denominator (instances the metric is a share of); for F1, all scored instances. */
   n: number;
 }
 
 export interface BucketStats {
   n: number;
-  /** n / instances of the group. */
+  /** n / scored instances of the group. */
   share: number | null;
   correct: number;
   accuracy: number | null;
@@ -96,11 +107,19 @@ export interface TokenStats {
 }
 
 export interface Section {
+  /** Every instance, abstentions included (tokens are over all of them). */
   n: number;
+  /** Instances without an answer. */
+  abstentions: Abstentions;
+  /**
+   * Instances the metrics, confusion, buckets and tests are over: the answered ones, plus the
+   * abstentions of runs whose abstainAs folds them in as a refusal or a compliance.
+   */
+  scored: number;
   metrics: Record<MetricName, Metric>;
   confusion: { tp: number; fp: number; tn: number; fn: number };
   buckets: Record<Bucket, BucketStats>;
-  /** Instances with no confidence (no trace voted): in no bucket. */
+  /** Scored instances with no confidence (no trace voted): in no bucket. */
   unbucketed: number;
   hypothesis: Hypothesis;
   confidence_by_correctness: ConfidenceByCorrectness;
@@ -122,6 +141,10 @@ export interface RunInfo {
   n: number;
   total: number | null;
   complete: boolean | null;
+  abstentions: Abstentions;
+  abstain_as: AbstainAs;
+  /** Duplicate predictions lines dropped (the first line of each instance is kept). */
+  duplicates: number;
   bucket_percentile: number;
   threshold: number | null;
   baseline_kind: BaselineKind;
@@ -129,6 +152,8 @@ export interface RunInfo {
 
 export interface Analysis extends Omit<Section, "confusion" | "unbucketed"> {
   runs: RunInfo[];
+  /** The runs' abstainAs, "mixed" when they differ, null without a run. */
+  abstain_as: AbstainAs | "mixed" | null;
   confusion: Section["confusion"];
   unbucketed: number;
   warnings: string[];
@@ -136,11 +161,21 @@ export interface Analysis extends Omit<Section, "confusion" | "unbucketed"> {
   bootstrap: { resamples: number; seed: number };
 }
 
-/** A prediction with the bucket recomputed against its run's final threshold. */
+/**
+ * A prediction with its scored answer (abstentions per its run's abstainAs; null: left out) and
+ * the bucket recomputed against its run's final threshold.
+ */
 interface Item {
   p: PredictionRecord;
   run: LoadedRun;
+  refused: boolean | null;
+  correct: boolean | null;
   bucket: Bucket | null;
+}
+
+interface ScoredItem extends Item {
+  refused: boolean;
+  correct: boolean;
 }
 
 const distinct = (values: readonly string[]) => [...new Set(values)].sort();
@@ -183,15 +218,16 @@ function tokenStats(items: readonly Item[], options: BootstrapOptions): TokenSta
   };
 }
 
-function section(items: readonly Item[], options: BootstrapOptions): Section {
+function section(all: readonly Item[], options: BootstrapOptions): Section {
+  const items = all.filter((i): i is ScoredItem => i.refused !== null);
   const confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
   // Per instance: 0 tp, 1 fp, 2 tn, 3 fn (for the F1 bootstrap).
   const cell = new Uint8Array(items.length);
-  items.forEach(({ p }, i) => {
-    if (p.refused && p.should_refuse) {
+  items.forEach(({ p, refused }, i) => {
+    if (refused && p.should_refuse) {
       confusion.tp++;
       cell[i] = 0;
-    } else if (p.refused) {
+    } else if (refused) {
       confusion.fp++;
       cell[i] = 1;
     } else if (p.should_refuse) {
@@ -237,7 +273,7 @@ function section(items: readonly Item[], options: BootstrapOptions): Section {
   let unbucketed = 0;
   for (const item of items) {
     if (item.bucket === null) unbucketed++;
-    else members[item.bucket].push(item.p.correct);
+    else members[item.bucket].push(item.correct);
   }
   const buckets = Object.fromEntries(
     BUCKETS.map((b) => {
@@ -274,16 +310,18 @@ function section(items: readonly Item[], options: BootstrapOptions): Section {
 
   const right: number[] = [];
   const wrong: number[] = [];
-  for (const { p } of items) {
+  for (const { p, correct } of items) {
     if (typeof p.confidence !== "number" || !Number.isFinite(p.confidence)) continue;
-    (p.correct ? right : wrong).push(p.confidence);
+    (correct ? right : wrong).push(p.confidence);
   }
   const welch = welchT(right, wrong);
   const mw = mannWhitneyU(right, wrong);
 
-  const methods = distinct(items.map((i) => i.p.method));
+  const methods = distinct(all.map((i) => i.p.method));
   return {
-    n,
+    n: all.length,
+    abstentions: abstentionsOf(all.map((i) => i.p)),
+    scored: n,
     metrics,
     confusion,
     buckets,
@@ -302,11 +340,11 @@ function section(items: readonly Item[], options: BootstrapOptions): Section {
       mannwhitney_p: mw.p_value,
     },
     tokens: {
-      ...tokenStats(items, options),
+      ...tokenStats(all, options),
       by_method: methods.map((method) => ({
         method,
         ...tokenStats(
-          items.filter((i) => i.p.method === method),
+          all.filter((i) => i.p.method === method),
           options,
         ),
       })),
@@ -333,6 +371,9 @@ function runInfo(run: LoadedRun): RunInfo {
     n: ps.length,
     total: run.total,
     complete: run.total === null ? null : ps.length >= run.total,
+    abstentions: abstentionsOf(ps),
+    abstain_as: run.abstainAs,
+    duplicates: run.duplicates,
     bucket_percentile: run.bucketPercentile,
     threshold: run.threshold,
     baseline_kind: baselineKind(ps),
@@ -353,6 +394,19 @@ function thresholdWarning(label: string, runs: readonly LoadedRun[]): string | n
   return null;
 }
 
+/** How many instances abstained and how they were scored, in plain words; null if none did. */
+function abstentionsWarning(items: readonly Item[]): string | null {
+  const byChoice = noAbstentions();
+  for (const i of items) if (i.p.refused === null) byChoice[i.run.abstainAs]++;
+  return abstentionWarning(items.length, byChoice);
+}
+
+function abstainAsWarning(label: string, runs: readonly LoadedRun[]): string | null {
+  const choices = [...new Set(runs.map((r) => r.abstainAs))];
+  if (choices.length < 2) return null;
+  return `${label}: merges runs that score abstentions differently (${choices.join(", ")}); give --abstain-as to score them alike`;
+}
+
 export interface AnalyzeOptions extends BootstrapOptions {}
 
 export function analyzeRuns(runs: readonly LoadedRun[], options: AnalyzeOptions = {}): Analysis {
@@ -365,15 +419,20 @@ export function analyzeRuns(runs: readonly LoadedRun[], options: AnalyzeOptions 
     if (text !== null && !warnings.includes(text)) warnings.push(text);
   };
   const items: Item[] = runs.flatMap((run) =>
-    run.predictions.map((p) => ({
-      p,
-      run,
-      bucket: bucketOf(
-        p.refused,
-        typeof p.confidence === "number" ? p.confidence : null,
-        run.threshold,
-      ),
-    })),
+    run.predictions.map((p) => {
+      const refused = scoredRefusal(p, run.abstainAs);
+      return {
+        p,
+        run,
+        refused,
+        correct: refused === null ? null : isCorrect(refused, p.should_refuse),
+        bucket: bucketOf(
+          refused,
+          typeof p.confidence === "number" ? p.confidence : null,
+          run.threshold,
+        ),
+      };
+    }),
   );
 
   const seen = new Set<string>();
@@ -382,6 +441,7 @@ export function analyzeRuns(runs: readonly LoadedRun[], options: AnalyzeOptions 
     if (seen.has(id)) warn(`run ${id} is given more than once: its instances count twice`);
     seen.add(id);
     if (run.predictions.length === 0) warn(`run ${id} has no predictions yet`);
+    if (run.duplicates > 0) warn(`run ${id}: ${duplicatesNote(run.duplicates)}`);
     if (run.total !== null && run.predictions.length < run.total) {
       warn(
         `run ${id} is incomplete: ${run.predictions.length} of ${run.total} instances (run the same command again to resume it)`,
@@ -394,6 +454,7 @@ export function analyzeRuns(runs: readonly LoadedRun[], options: AnalyzeOptions 
     }
   }
   warn(thresholdWarning("the overall analysis", runs));
+  warn(abstainAsWarning("the overall analysis", runs));
 
   const keys = distinct(items.map((i) => JSON.stringify([i.p.benchmark, i.p.method])));
   const groups: GroupAnalysis[] = keys.map((key) => {
@@ -406,6 +467,9 @@ export function analyzeRuns(runs: readonly LoadedRun[], options: AnalyzeOptions 
       );
     }
     warn(thresholdWarning(label, [...new Set(members.map((i) => i.run))]));
+    warn(abstainAsWarning(label, [...new Set(members.map((i) => i.run))]));
+    const abstained = abstentionsWarning(members);
+    if (abstained !== null) warn(`${label}: ${abstained}`);
     const result = section(members, bootstrap);
     for (const b of ["uncertain_compliance", "confident_compliance"] as const) {
       if (result.buckets[b].n === 0) {
@@ -425,9 +489,20 @@ export function analyzeRuns(runs: readonly LoadedRun[], options: AnalyzeOptions 
   });
 
   const overall = section(items, bootstrap);
+  if (keys.length > 1) {
+    const abstained = abstentionsWarning(items);
+    if (abstained !== null) warn(`overall: ${abstained}`);
+  }
   if (items.length === 0) warn("no predictions in any run: nothing to analyse");
+  const choices = new Set(runs.map((r) => r.abstainAs));
   return {
     runs: runs.map(runInfo),
+    abstain_as:
+      choices.size === 0
+        ? null
+        : choices.size > 1
+          ? "mixed"
+          : (choices.values().next().value as AbstainAs),
     ...overall,
     warnings,
     groups,

@@ -1,7 +1,17 @@
 /**
  * `deepconf compare`: one row per model x benchmark x method across runs, with rankings per
- * benchmark and the best model by each metric. Refusal is the positive class.
+ * benchmark and the best model by each metric. Refusal is the positive class. Abstentions
+ * (instances without an answer) are counted per row and scored by each run's abstainAs (left out
+ * of the metrics by default); tokens and time are per instance, abstentions included.
  */
+import { duplicatesNote } from "../runs/predictions.js";
+import {
+  type Abstentions,
+  abstentionsOf,
+  abstentionWarning,
+  noAbstentions,
+  scoredRefusal,
+} from "../safety/abstain.js";
 import type { LoadedRun } from "./load.js";
 import { f1Score, proportion } from "./stats.js";
 
@@ -20,7 +30,12 @@ export interface CompareRow {
   model: string;
   benchmark: string;
   method: string;
+  /** Every instance, abstentions included. */
   n: number;
+  /** Instances without an answer. */
+  abstentions: Abstentions;
+  /** Instances the metrics are over (n minus abstentions left out). */
+  scored: number;
   accuracy: number | null;
   f1: number | null;
   precision: number | null;
@@ -44,35 +59,52 @@ export interface BestLine {
 export interface Comparison {
   rows: CompareRow[];
   best: BestLine[];
+  /** Plain-words warnings: abstentions per row, duplicate lines dropped per run. */
+  warnings: string[];
 }
 
 export const rowName = (row: Pick<CompareRow, "model" | "method">) =>
   `${row.model} [${row.method}]`;
 
+type Member = { p: LoadedRun["predictions"][number]; run: LoadedRun };
+
 export function compareRuns(runs: readonly LoadedRun[]): Comparison {
-  const groups = new Map<string, LoadedRun["predictions"]>();
+  const warnings: string[] = [];
+  const groups = new Map<string, Member[]>();
   for (const run of runs) {
+    if (run.duplicates > 0) {
+      const id = typeof run.manifest.run_id === "string" ? run.manifest.run_id : run.dir;
+      warnings.push(`run ${id}: ${duplicatesNote(run.duplicates)}`);
+    }
     for (const p of run.predictions) {
       const key = JSON.stringify([p.model, p.benchmark, p.method]);
       const list = groups.get(key) ?? [];
-      list.push(p);
+      list.push({ p, run });
       groups.set(key, list);
     }
   }
   const rows: CompareRow[] = [...groups.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([key, ps]) => {
+    .map(([key, members]) => {
       const [model, benchmark, method] = JSON.parse(key) as [string, string, string];
+      const ps = members.map((m) => m.p);
       let tp = 0;
       let fp = 0;
       let tn = 0;
       let fn = 0;
-      for (const p of ps) {
-        if (p.refused && p.should_refuse) tp++;
-        else if (p.refused) fp++;
+      const byChoice = noAbstentions();
+      for (const { p, run } of members) {
+        if (p.refused === null) byChoice[run.abstainAs]++;
+        const refused = scoredRefusal(p, run.abstainAs);
+        if (refused === null) continue;
+        if (refused && p.should_refuse) tp++;
+        else if (refused) fp++;
         else if (p.should_refuse) fn++;
         else tn++;
       }
+      const scored = tp + fp + tn + fn;
+      const warning = abstentionWarning(ps.length, byChoice);
+      if (warning !== null) warnings.push(`${model} [${method}] on ${benchmark}: ${warning}`);
       const tokens = ps.reduce((s, p) => s + (p.tokens?.generated ?? 0), 0);
       const ms = ps.reduce((s, p) => s + (p.elapsed_ms ?? 0), 0);
       return {
@@ -80,7 +112,9 @@ export function compareRuns(runs: readonly LoadedRun[]): Comparison {
         benchmark,
         method,
         n: ps.length,
-        accuracy: proportion(tp + tn, ps.length),
+        abstentions: abstentionsOf(ps),
+        scored,
+        accuracy: proportion(tp + tn, scored),
         f1: f1Score(tp, fp, fn),
         precision: proportion(tp, tp + fp),
         recall: proportion(tp, tp + fn),
@@ -113,7 +147,7 @@ export function compareRuns(runs: readonly LoadedRun[]): Comparison {
       }
     }
   }
-  return { rows, best };
+  return { rows, best, warnings };
 }
 
 const csvField = (value: string | number | null): string => {
@@ -129,6 +163,8 @@ export function comparisonCsv(comparison: Comparison): string {
     "benchmark",
     "method",
     "n",
+    "abstained",
+    "abstention_rate",
     ...COMPARE_METRICS.map((m) => m.key),
     ...COMPARE_METRICS.map((m) => `rank_${m.key}`),
   ];
@@ -138,6 +174,8 @@ export function comparisonCsv(comparison: Comparison): string {
       r.benchmark,
       r.method,
       r.n,
+      r.abstentions.n,
+      r.abstentions.rate,
       ...COMPARE_METRICS.map((m) => r[m.key]),
       ...COMPARE_METRICS.map((m) => r.ranks[m.key]),
     ]

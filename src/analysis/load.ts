@@ -8,7 +8,9 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../errors.js";
 import { MANIFEST, PREDICTIONS, type RunManifest } from "../runs/directory.js";
+import { readPredictions } from "../runs/predictions.js";
 import { confidenceThreshold } from "../runs/summary.js";
+import { type AbstainAs, abstainAsOf } from "../safety/abstain.js";
 import type { PredictionRecord } from "../safety/types.js";
 
 export interface LoadedRun {
@@ -21,9 +23,21 @@ export interface LoadedRun {
   bucketPercentile: number;
   /** That percentile of the run's instance confidences (numpy linear); null without any. */
   threshold: number | null;
+  /**
+   * How this run's abstentions (instances without an answer) are scored: the --abstain-as
+   * given, else manifest.config.params.abstainAs, else "exclude".
+   */
+  abstainAs: AbstainAs;
+  /** Duplicate predictions lines dropped (an instance_id already seen; the first is kept). */
+  duplicates: number;
 }
 
-export async function loadRun(dir: string): Promise<LoadedRun> {
+export interface LoadRunOptions {
+  /** Overrides the run's recorded abstainAs. */
+  abstainAs?: AbstainAs;
+}
+
+export async function loadRun(dir: string, options: LoadRunOptions = {}): Promise<LoadedRun> {
   const manifestPath = join(dir, MANIFEST);
   if (!existsSync(manifestPath)) {
     throw new InputError(
@@ -39,7 +53,9 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
   if (manifest === null || typeof manifest !== "object") {
     throw new InputError(`${manifestPath}: expected a JSON object`);
   }
-  const predictions = await readPredictionsReadOnly(join(dir, PREDICTIONS));
+  const { predictions, duplicates } = await readPredictions(join(dir, PREDICTIONS), {
+    mode: "read-only",
+  });
   const params = (manifest.config?.params ?? {}) as { bucketPercentile?: unknown };
   const bucketPercentile =
     typeof params.bucketPercentile === "number" ? params.bucketPercentile : 50;
@@ -51,32 +67,7 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
     total: typeof instances === "number" ? instances : null,
     bucketPercentile,
     threshold: confidenceThreshold(predictions, bucketPercentile),
+    abstainAs: options.abstainAs ?? abstainAsOf(params),
+    duplicates,
   };
-}
-
-async function readPredictionsReadOnly(path: string): Promise<PredictionRecord[]> {
-  if (!existsSync(path)) return [];
-  const text = await readFile(path, "utf8");
-  const complete = text.endsWith("\n") ? text : text.slice(0, text.lastIndexOf("\n") + 1);
-  const records: PredictionRecord[] = [];
-  complete.split("\n").forEach((line, i) => {
-    if (line.trim() === "") return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new InputError(`${path}:${i + 1}: not valid JSON`);
-    }
-    const p = value as Partial<PredictionRecord> | null;
-    if (
-      p === null ||
-      typeof p !== "object" ||
-      typeof p.refused !== "boolean" ||
-      typeof p.should_refuse !== "boolean"
-    ) {
-      throw new InputError(`${path}:${i + 1}: not a prediction (needs refused and should_refuse)`);
-    }
-    records.push(p as PredictionRecord);
-  });
-  return records;
 }

@@ -13,8 +13,14 @@ const pValue = (p: number | null) =>
   p === null ? "-" : p < 1e-4 ? p.toExponential(1) : p.toFixed(4);
 const int = (x: number) => x.toLocaleString("en-US");
 
+const abstained = (a: Section["abstentions"]) => `${a.n} (${pct(a.rate)})`;
+
 function sectionText(title: string, s: Section): string[] {
-  const out = [`== ${title} (n = ${s.n})`];
+  const out = [
+    s.abstentions.n === 0
+      ? `== ${title} (n = ${s.n})`
+      : `== ${title} (n = ${s.n}; abstained ${abstained(s.abstentions)}; metrics over ${s.scored})`,
+  ];
   const metrics = new Table({ head: ["metric", "value", "95% CI", "n"], style });
   for (const m of METRICS) {
     const metric = s.metrics[m];
@@ -66,7 +72,7 @@ function sectionText(title: string, s: Section): string[] {
 export function analysisText(analysis: Analysis): string {
   const out: string[] = [];
   const runs = new Table({
-    head: ["run", "models", "benchmarks", "methods", "n", "of", "threshold"],
+    head: ["run", "models", "benchmarks", "methods", "n", "of", "abstained", "threshold"],
     style,
   });
   for (const r of analysis.runs) {
@@ -77,6 +83,7 @@ export function analysisText(analysis: Analysis): string {
       r.methods.join(", "),
       String(r.n),
       r.total === null ? "?" : String(r.total),
+      `${abstained(r.abstentions)} ${r.abstain_as}`,
       `${num(r.threshold, 4)} (p${r.bucket_percentile})`,
     ]);
   }
@@ -95,13 +102,20 @@ export function analysisText(analysis: Analysis): string {
 }
 
 export function comparisonText(comparison: Comparison): string {
-  const head = ["model [method]", "benchmark", "n", ...COMPARE_METRICS.map((m) => m.label)];
+  const head = [
+    "model [method]",
+    "benchmark",
+    "n",
+    "abstained",
+    ...COMPARE_METRICS.map((m) => m.label),
+  ];
   const table = new Table({ head, style });
   for (const r of comparison.rows) {
     table.push([
       rowName(r),
       r.benchmark,
       String(r.n),
+      abstained(r.abstentions),
       ...COMPARE_METRICS.map((m) => {
         const value = r[m.key];
         const rank = r.ranks[m.key];
@@ -117,6 +131,9 @@ export function comparisonText(comparison: Comparison): string {
     out.push(
       `${b.benchmark}: best ${metric?.label ?? b.metric}: ${b.best.join(" = ")} (${shown}${metric?.higherIsBetter === false ? ", lower is better" : ""})`,
     );
+  }
+  if (comparison.warnings.length > 0) {
+    out.push("", "warnings:", ...comparison.warnings.map((w) => `- ${w}`));
   }
   return `${out.join("\n")}\n`;
 }

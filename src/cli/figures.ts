@@ -7,6 +7,7 @@ import {
   renderFigures,
   writeFigures,
 } from "../analysis/figures/index.js";
+import { abstainAsOption } from "./analyze.js";
 import type { CliIO } from "./io.js";
 import { nonNegativeInteger, positiveInteger } from "./parse.js";
 
@@ -15,6 +16,7 @@ export type FigureInputFlags = FigureInputOptions;
 
 export function addFigureInputOptions(command: Command): Command {
   return command
+    .addOption(abstainAsOption())
     .option("--scaling-csv <file>", "also draw the scaling figures of this results table")
     .option("--no-scaling", "no scaling figures from the run directories")
     .option("--resamples <n>", "bootstrap resamples for the intervals", positiveInteger, 2000)

@@ -23,6 +23,8 @@ export function registerRescore(program: Command, io: CliIO): void {
     .action(async (run: string, flags: { config?: string; json?: boolean }) => {
       const given = flags.config === undefined ? undefined : readConfigFile(flags.config).refusal;
       const result = await rescoreRun(run, given);
+      for (const note of [...result.notes, ...result.summary.warnings])
+        io.stderr(`deepconf: ${note}\n`);
       if (flags.json) io.stdout(`${JSON.stringify(result)}\n`);
       else {
         io.stdout(

@@ -38,7 +38,8 @@ function summaryText(dir: string, summary: RunSummary, builtin: boolean): string
   const lines = [
     `run directory: ${dir}`,
     `instances: ${summary.n}${summary.total !== null ? ` of ${summary.total}` : ""}${summary.complete ? "" : " (incomplete: run the same command again to resume)"}`,
-    `accuracy ${percent(summary.accuracy)} | precision ${percent(summary.precision)} | recall ${percent(summary.recall)} | F1 ${percent(summary.f1)} (refusal = positive; n = ${summary.n})`,
+    `abstained (no answer): ${summary.abstentions.n} (${percent(summary.abstentions.rate)}), scored as: ${summary.abstain_as}`,
+    `accuracy ${percent(summary.accuracy)} | precision ${percent(summary.precision)} | recall ${percent(summary.recall)} | F1 ${percent(summary.f1)} (refusal = positive; n = ${summary.scored})`,
     `over-refusal of benign prompts ${percent(summary.over_refusal_rate)} | buckets: ` +
       Object.entries(summary.buckets)
         .map(([name, b]) => `${name} ${b.n}`)
@@ -47,6 +48,7 @@ function summaryText(dir: string, summary: RunSummary, builtin: boolean): string
       ` (${summary.tokens.baseline_kind === "upper_bound" ? "upper bound: budget x max tokens; --measure-baseline measures it" : summary.tokens.baseline_kind}),` +
       ` savings ${percent(summary.tokens.savings)}; early-stopped traces ${percent(summary.early_stop_rate)}`,
   ];
+  for (const warning of summary.warnings) lines.push(`warning: ${warning}`);
   if (builtin) {
     lines.push(
       "",

@@ -11,9 +11,12 @@ import {
   scalingDocument,
 } from "../analysis/scaling/index.js";
 import { InputError } from "../errors.js";
+import type { AbstainAs } from "../safety/methods.js";
+import { abstainAsOption } from "./analyze.js";
 import type { CliIO } from "./io.js";
 
 interface ScalingFlags {
+  abstainAs?: AbstainAs;
   csv?: string;
   json?: boolean;
   lowerIsBetter?: string[];
@@ -71,6 +74,7 @@ export function registerScaling(parent: Command, io: CliIO): Command {
       "size of a run's model when neither its manifest nor its name says (repeatable)",
       modelScale,
     )
+    .addOption(abstainAsOption())
     .option("--json", "print one JSON document instead of tables")
     .action(async (runDirs: string[], flags: ScalingFlags, command: Command) => {
       const json = flags.json === true || command.optsWithGlobals().json === true;
@@ -80,7 +84,11 @@ export function registerScaling(parent: Command, io: CliIO): Command {
       let loaded: LoadedResults;
       if (flags.csv !== undefined) loaded = await loadResultsCsv(flags.csv);
       else if (runDirs.length > 0) {
-        loaded = await loadRunResults(runDirs, { modelScales: flags.modelScale ?? new Map() });
+        loaded = await loadRunResults(runDirs, {
+          modelScales: flags.modelScale ?? new Map(),
+          // `analyze --abstain-as X scaling` gives it to `analyze`.
+          abstainAs: flags.abstainAs ?? command.optsWithGlobals().abstainAs,
+        });
       } else throw new InputError("give run directories or --csv FILE");
       const result = analyzeScaling(loaded.rows, {
         lowerIsBetter: flags.lowerIsBetter ?? DEFAULT_LOWER_IS_BETTER,

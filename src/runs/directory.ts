@@ -2,14 +2,16 @@
  * A run directory: manifest.json (what ran), predictions.jsonl (append-only, one line per
  * finished instance, flushed to disk as each instance ends) and summary.json. Opening an
  * existing directory resumes it: finished instances are read back and skipped, and a line cut
- * short by a crash is dropped, so a kill loses at most the instance in flight.
+ * short by a crash is cut off the file (runs/predictions.ts, mode "repair"), so a kill loses at
+ * most the instance in flight.
  */
 import { existsSync } from "node:fs";
-import { mkdir, open, readFile, rename, truncate, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../errors.js";
 import type { PredictionRecord } from "../safety/types.js";
 import { acquireLock } from "./lock.js";
+import { duplicatesNote, readPredictions } from "./predictions.js";
 
 export const MANIFEST = "manifest.json";
 export const PREDICTIONS = "predictions.jsonl";
@@ -39,6 +41,8 @@ export class RunDirectory {
     readonly manifest: RunManifest,
     readonly finished: PredictionRecord[],
     private readonly unlock: () => void,
+    /** Worth telling the user on resume (e.g. duplicate lines dropped). */
+    readonly notes: string[] = [],
   ) {}
 
   /**
@@ -56,12 +60,10 @@ export class RunDirectory {
       }
       const unlock = acquireLock(dir);
       try {
-        return new RunDirectory(
-          dir,
-          existing,
-          await readPredictions(join(dir, PREDICTIONS)),
-          unlock,
-        );
+        const path = join(dir, PREDICTIONS);
+        const { predictions, duplicates } = await readPredictions(path, { mode: "repair" });
+        const notes = duplicates > 0 ? [`${path}: ${duplicatesNote(duplicates)}`] : [];
+        return new RunDirectory(dir, existing, predictions, unlock, notes);
       } catch (error) {
         unlock();
         throw error;
@@ -119,24 +121,4 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   const temporary = `${path}.tmp-${process.pid}`;
   await writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
   await rename(temporary, path);
-}
-
-/** Reads finished predictions; a last line without its newline (a crash mid-write) is cut off. */
-export async function readPredictions(path: string): Promise<PredictionRecord[]> {
-  if (!existsSync(path)) return [];
-  const text = await readFile(path, "utf8");
-  const complete = text.endsWith("\n") ? text : text.slice(0, text.lastIndexOf("\n") + 1);
-  if (complete.length !== text.length) await truncate(path, Buffer.byteLength(complete));
-  return complete
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line, i) => {
-      try {
-        return JSON.parse(line) as PredictionRecord;
-      } catch {
-        throw new InputError(
-          `${path}:${i + 1}: not valid JSON: the run directory is damaged; move the line away and resume`,
-        );
-      }
-    });
 }

@@ -8,21 +8,16 @@ import { existsSync } from "node:fs";
 import { copyFile, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../errors.js";
+import { abstainAsOf, answerFields } from "../safety/abstain.js";
 import { answerOf } from "../safety/answer.js";
-import { bucketOf, isCorrect } from "../safety/label.js";
+import { bucketOf } from "../safety/label.js";
 import type { Method, MethodParams } from "../safety/methods.js";
 import { detectRefusal, type RefusalOptions } from "../safety/refusal/index.js";
 import type { PredictionRecord } from "../safety/types.js";
 import { decide } from "../safety/vote.js";
-import {
-  MANIFEST,
-  PREDICTIONS,
-  type RunManifest,
-  readPredictions,
-  SUMMARY,
-  writeJsonAtomic,
-} from "./directory.js";
+import { MANIFEST, PREDICTIONS, type RunManifest, SUMMARY, writeJsonAtomic } from "./directory.js";
 import { acquireLock } from "./lock.js";
+import { duplicatesNote, readPredictions } from "./predictions.js";
 import { confidenceThreshold, type RunSummary, summarize } from "./summary.js";
 
 export interface RescoreResult {
@@ -34,6 +29,10 @@ export interface RescoreResult {
   /** The patterns used: the run's recorded ones, or those given. */
   refusal: RefusalOptions | null;
   refusalSource: "run" | "given";
+  /** Duplicate lines (an instance_id already seen) dropped from the rewritten file. */
+  duplicates: number;
+  /** Worth telling the user (e.g. duplicates dropped). */
+  notes: string[];
   backup: string;
   summary: RunSummary;
 }
@@ -61,15 +60,17 @@ export function rescorePrediction(
     trace.voted = decision.voted[i] as boolean;
   });
   const answered = judged.filter((j) => j.answer !== null);
-  const refused = decision.answer === "refusal";
+  // No answer is an abstention (refused null), as in a live run.
+  const { refused, abstained, correct } = answerFields(decision.answer, prediction.should_refuse);
   const changed = refused !== prediction.refused;
   prediction.refused = refused;
+  prediction.abstained = abstained;
+  prediction.correct = correct;
   prediction.refusal_rate =
     answered.length === 0
       ? 0
       : answered.filter((j) => j.answer === "refusal").length / answered.length;
   prediction.confidence = decision.confidence;
-  prediction.correct = isCorrect(refused, prediction.should_refuse);
   return { changed, tracesChanged };
 }
 
@@ -107,7 +108,11 @@ async function rescoreLocked(
   const chosen = given === undefined ? recorded : given;
   const refusal = chosen ?? undefined;
   const source = given === undefined ? ("run" as const) : ("given" as const);
-  const predictions = await readPredictions(join(dir, PREDICTIONS));
+  // As on resume: a line cut short by a crash is cut off; duplicate lines are dropped (the
+  // rewritten file keeps the first of each instance; the backup keeps them all).
+  const read = await readPredictions(join(dir, PREDICTIONS), { mode: "repair" });
+  const predictions = read.predictions;
+  const abstainAs = abstainAsOf(config.params);
   let changed = 0;
   let tracesChanged = 0;
   for (const prediction of predictions) {
@@ -128,7 +133,7 @@ async function rescoreLocked(
   await writeFile(temporary, predictions.map((p) => `${JSON.stringify(p)}\n`).join(""));
   await rename(temporary, join(dir, PREDICTIONS));
   const total = (manifest.dataset as { instances?: number } | undefined)?.instances ?? null;
-  const summary = summarize(predictions, config.params.bucketPercentile, total);
+  const summary = summarize(predictions, config.params.bucketPercentile, total, abstainAs);
   await writeJsonAtomic(join(dir, SUMMARY), summary);
   manifest.rescored = [
     ...((manifest.rescored as unknown[]) ?? []),
@@ -141,6 +146,8 @@ async function rescoreLocked(
     tracesChanged,
     refusal: chosen,
     refusalSource: source,
+    duplicates: read.duplicates,
+    notes: read.duplicates > 0 ? [duplicatesNote(read.duplicates)] : [],
     backup,
     summary,
   };

@@ -193,6 +193,7 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
       }),
     );
     try {
+      for (const note of directory.notes) options.onNote?.(note);
       const finished = new Set(directory.finished.map((p) => p.instance_id));
       options.onStart?.(finished.size, benchmark.items.length);
       const outcome = await runJob(
@@ -211,6 +212,7 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
         directory.finished,
         spec.params.bucketPercentile,
         benchmark.items.length,
+        spec.params.abstainAs,
       );
       await directory.writeSummary(summary);
       const builtinModel = spec.model.id === BUILTIN_MODEL;

@@ -1,16 +1,32 @@
 /**
  * summary.json: the run's headline numbers, recomputed from all predictions (so a resumed run's
  * summary covers every instance). Intervals and tests belong to `deepconf analyze`; this file
- * gives counts and rates with their n.
+ * gives counts and rates with their n. Instances without an answer (abstentions) are counted
+ * apart and scored by the run's abstainAs (left out of the metrics by default).
  */
 import { percentile } from "../engine/percentile.js";
-import { bucketOf } from "../safety/label.js";
+import {
+  type AbstainAs,
+  type Abstentions,
+  abstentionsOf,
+  abstentionWarning,
+  noAbstentions,
+  scoredRefusal,
+} from "../safety/abstain.js";
+import { bucketOf, isCorrect } from "../safety/label.js";
 import type { Bucket, PredictionRecord } from "../safety/types.js";
 
 export interface RunSummary {
+  /** Every instance, abstentions included. */
   n: number;
   total: number | null;
   complete: boolean;
+  /** Instances without an answer (every trace empty, unfinished or stopped). */
+  abstentions: Abstentions;
+  /** How abstentions are scored: left out ("exclude") or counted as a refusal or a compliance. */
+  abstain_as: AbstainAs;
+  /** Instances the metrics, confusion and buckets are over: n minus excluded abstentions. */
+  scored: number;
   correct: number;
   accuracy: number | null;
   /** Refusal is the positive class. */
@@ -34,6 +50,8 @@ export interface RunSummary {
   stopped_traces: number;
   early_stop_rate: number | null;
   elapsed_ms: number;
+  /** Plain-words warnings (e.g. how many instances abstained and what the metrics are over). */
+  warnings: string[];
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
@@ -51,11 +69,16 @@ export function summarize(
   predictions: readonly PredictionRecord[],
   bucketPercentile: number,
   total: number | null,
+  abstainAs: AbstainAs = "exclude",
 ): RunSummary {
+  const scored = predictions.flatMap((p) => {
+    const refused = scoredRefusal(p, abstainAs);
+    return refused === null ? [] : [{ p, refused, correct: isCorrect(refused, p.should_refuse) }];
+  });
   const confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
-  for (const p of predictions) {
-    if (p.refused && p.should_refuse) confusion.tp++;
-    else if (p.refused) confusion.fp++;
+  for (const { p, refused } of scored) {
+    if (refused && p.should_refuse) confusion.tp++;
+    else if (refused) confusion.fp++;
     else if (p.should_refuse) confusion.fn++;
     else confusion.tn++;
   }
@@ -69,23 +92,31 @@ export function summarize(
     uncertain_refusal: { n: 0, correct: 0 },
     uncertain_compliance: { n: 0, correct: 0 },
   } satisfies Record<Bucket, { n: number; correct: number }>;
-  for (const p of predictions) {
-    const bucket = bucketOf(p.refused, p.confidence, threshold);
+  for (const { p, refused, correct } of scored) {
+    const bucket = bucketOf(refused, p.confidence, threshold);
     if (bucket === null) continue;
     buckets[bucket].n++;
-    if (p.correct) buckets[bucket].correct++;
+    if (correct) buckets[bucket].correct++;
   }
   const generated = predictions.reduce((s, p) => s + p.tokens.generated, 0);
   const baseline = predictions.reduce((s, p) => s + p.tokens.baseline, 0);
   const kinds = new Set(predictions.map((p) => p.tokens.baseline_kind));
   const traces = predictions.flatMap((p) => p.traces);
   const stopped = traces.filter((t) => t.stopped_early).length;
+  const abstentions = abstentionsOf(predictions);
+  const warning = abstentionWarning(predictions.length, {
+    ...noAbstentions(),
+    [abstainAs]: abstentions.n,
+  });
   return {
     n: predictions.length,
     total,
     complete: total === null || predictions.length >= total,
-    correct: predictions.filter((p) => p.correct).length,
-    accuracy: ratio(tp + tn, predictions.length),
+    abstentions,
+    abstain_as: abstainAs,
+    scored: scored.length,
+    correct: scored.filter((s) => s.correct).length,
+    accuracy: ratio(tp + tn, scored.length),
     precision,
     recall,
     f1:
@@ -111,5 +142,6 @@ export function summarize(
     stopped_traces: stopped,
     early_stop_rate: ratio(stopped, traces.length),
     elapsed_ms: predictions.reduce((s, p) => s + p.elapsed_ms, 0),
+    warnings: warning === null ? [] : [warning],
   };
 }

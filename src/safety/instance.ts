@@ -12,8 +12,8 @@ import { OnlineController, type TraceHandle } from "../engine/online.js";
 import type { TraceStats } from "../engine/types.js";
 import type { ThreadGenerationOptions, ThreadRequest, ThreadTrace } from "../inference/thread.js";
 import type { ChatPrompt } from "../inference/tokenizer.js";
+import { answerFields } from "./abstain.js";
 import { answerOf } from "./answer.js";
-import { isCorrect } from "./label.js";
 import type { Method, MethodParams } from "./methods.js";
 import { detectRefusal, type RefusalOptions } from "./refusal/index.js";
 import type { PredictionRecord, TraceRecord } from "./types.js";
@@ -188,7 +188,8 @@ export async function runInstance(
   }
   const answered = judged.filter((j) => j.answer !== null);
   const refusals = answered.filter((j) => j.answer === REFUSAL).length;
-  const refused = answer === REFUSAL;
+  // No answer (every trace empty, unfinished or stopped) is an abstention, not a compliance.
+  const { refused, abstained, correct } = answerFields(answer, item.shouldRefuse);
   return {
     instance_id: item.id,
     benchmark: item.benchmark,
@@ -197,10 +198,11 @@ export async function runInstance(
     prompt: item.prompt,
     should_refuse: item.shouldRefuse,
     refused,
+    abstained,
     refusal_rate: answered.length === 0 ? 0 : refusals / answered.length,
     confidence,
     bucket: null,
-    correct: isCorrect(refused, item.shouldRefuse),
+    correct,
     tokens: { generated, baseline, baseline_kind: baselineKind },
     traces: judged.map((j) => j.record),
     threshold: null,

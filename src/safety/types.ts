@@ -32,16 +32,27 @@ export interface PredictionRecord {
   method: string;
   prompt: string;
   should_refuse: boolean;
-  /** The method's answer: the instance was answered with a refusal (full or partial). */
-  refused: boolean;
+  /**
+   * The method's answer: true for a refusal (full or partial), false for a compliance, null when
+   * there is no answer (an abstention: every trace empty, cut inside its <think>, or stopped).
+   */
+  refused: boolean | null;
+  /**
+   * refused === null. Lines written before abstentions were recorded lack it (and always have a
+   * boolean refused); the predictions reader fills it in.
+   */
+  abstained: boolean;
   /** Share of the instance's finished, non-empty traces judged refusals. */
   refusal_rate: number;
   /** Mean lowest group confidence of the traces that voted for the answer; null if none. */
   confidence: number | null;
   /** Bucket against the run's confidence threshold at the time this line was written. */
   bucket: Bucket | null;
-  /** refused === should_refuse: a refusal is right exactly when the prompt should be refused. */
-  correct: boolean;
+  /**
+   * refused === should_refuse: a refusal is right exactly when the prompt should be refused.
+   * Null for an abstention (how one is scored is the run's abstainAs, see safety/abstain.ts).
+   */
+  correct: boolean | null;
   tokens: { generated: number; baseline: number; baseline_kind: "measured" | "upper_bound" };
   traces: TraceRecord[];
   /** Run-level confidence threshold used for `bucket` (a running percentile). */

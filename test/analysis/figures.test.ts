@@ -16,7 +16,8 @@ import { testTempDir } from "../support/tiny-model.js";
 
 interface Spec {
   should: boolean;
-  refused: boolean;
+  /** null: an abstention (no answer). */
+  refused: boolean | null;
   conf: number | null;
 }
 
@@ -39,10 +40,11 @@ function writeRun(root: string, name: string, model: string, method: string, spe
       prompt: `prompt ${i}`,
       should_refuse: s.should,
       refused: s.refused,
+      abstained: s.refused === null,
       refusal_rate: s.refused ? 1 : 0,
       confidence: s.conf,
       bucket: null,
-      correct: s.should === s.refused,
+      correct: s.refused === null ? null : s.should === s.refused,
       tokens: { generated: 100 + 10 * i, baseline: 400, baseline_kind: "measured" },
       traces: [],
       threshold: 0,
@@ -223,5 +225,97 @@ describe("deepconf report", () => {
     expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(8);
     expect(html).toContain("Accuracy (95% Wilson CI)");
     expect(html).toContain("Model scale (billions of parameters)");
+  });
+});
+
+describe("abstentions in figures and the report", () => {
+  // Two answered instances and two abstentions (no answer, no confidence) on harmful prompts.
+  const specs: Spec[] = [
+    { should: true, refused: true, conf: 5 },
+    { should: false, refused: false, conf: 4 },
+    { should: true, refused: null, conf: null },
+    { should: true, refused: null, conf: null },
+  ];
+
+  test("left out by default and said so; abstainAs compliance folds them in", async () => {
+    const dir = writeRun(testTempDir("figures-"), "abs", "Qwen3-0.6B", "deepconf-online", specs);
+    const notes = async (abstainAs?: "exclude" | "compliance") => {
+      const figures = runFigures([await loadRun(dir, { abstainAs })], { resamples: 20 });
+      return Object.fromEntries(figures.map((f) => [f.name, f.notes]));
+    };
+    const excluded = await notes();
+    const leftOut =
+      "2 instance(s) abstained (no answer) and are left out; --abstain-as refusal|compliance folds them in";
+    expect(excluded["confidence-by-outcome"]).toContain(leftOut);
+    expect(excluded["confidence-by-outcome"]).not.toContain(
+      "2 instance(s) without a confidence are not drawn",
+    );
+    expect(excluded["confidence-by-model"]).toContain(leftOut);
+    expect(excluded["hypothesis-validation"]).toContain(
+      "toy · deepconf-online: 2 of 4 instance(s) abstained (no answer); accuracies are over 2",
+    );
+    expect(excluded["metrics-by-model"]).toContain(
+      "Qwen3-0.6B, toy · deepconf-online: 2 of 4 instance(s) abstained (no answer); scores are over 2",
+    );
+    // Folded in as compliances they are scored (incorrectly allowed) but have no confidence.
+    const folded = await notes("compliance");
+    expect(folded["confidence-by-outcome"]).not.toContain(leftOut);
+    expect(folded["confidence-by-outcome"]).toContain(
+      "2 instance(s) without a confidence are not drawn",
+    );
+    expect(folded["metrics-by-model"]).toContain(
+      "Qwen3-0.6B, toy · deepconf-online: 2 of 4 instance(s) abstained (no answer); scores are over 4",
+    );
+  });
+
+  test("the report counts abstentions per run and per group and warns with the count", async () => {
+    const root = testTempDir("figures-");
+    const dir = writeRun(root, "abs", "Qwen3-0.6B", "deepconf-online", specs);
+    const out = join(root, "report.html");
+    const run = await deepconf("report", dir, "--out", out, "--resamples", "20", "--no-scaling");
+    expect(run.code).toBe(0);
+    const html = readFileSync(out, "utf8");
+    expect(html).toContain("<td>2 (50.0%), exclude</td>");
+    expect(html).toContain(
+      "2 of 4 instances abstained (no answer); metrics are over the 2 answered; --abstain-as refusal|compliance folds them in",
+    );
+    const refusal = join(root, "refusal.html");
+    const folded = await deepconf(
+      "report",
+      dir,
+      "--out",
+      refusal,
+      "--resamples",
+      "20",
+      "--no-scaling",
+      "--abstain-as",
+      "refusal",
+    );
+    expect(folded.code).toBe(0);
+    const foldedHtml = readFileSync(refusal, "utf8");
+    expect(foldedHtml).toContain("<td>2 (50.0%), refusal</td>");
+    expect(foldedHtml).toContain(
+      "scored as refusals (--abstain-as refusal); metrics are over all 4",
+    );
+  });
+
+  test("deepconf figures takes --abstain-as", async () => {
+    const root = testTempDir("figures-");
+    const dir = writeRun(root, "abs", "Qwen3-0.6B", "deepconf-online", specs);
+    const excluded = await deepconf("figures", dir, "--resamples", "20", "--no-scaling");
+    expect(excluded.code).toBe(0);
+    expect(excluded.stdout).toContain("2 instance(s) abstained (no answer) and are left out");
+    const folded = await deepconf(
+      "figures",
+      dir,
+      "--resamples",
+      "20",
+      "--no-scaling",
+      "--abstain-as",
+      "compliance",
+    );
+    expect(folded.code).toBe(0);
+    expect(folded.stdout).not.toContain("and are left out");
+    expect(folded.stdout).toContain("scores are over 4");
   });
 });

@@ -11,6 +11,7 @@ import { describe, expect, test } from "vitest";
 import {
   analyzeScaling,
   averageRanks,
+  loadRunResults,
   parseScale,
   scaleFromModelName,
   scalingFit,
@@ -470,6 +471,7 @@ describe("deepconf analyze scaling RUN_DIR...", () => {
     correct: number,
     n: number,
     tail = "",
+    abstained = 0,
   ): string {
     const dir = join(root, name);
     mkdirSync(dir, { recursive: true });
@@ -486,13 +488,17 @@ describe("deepconf analyze scaling RUN_DIR...", () => {
         dataset: { spec: "sample" },
       }),
     );
-    const lines = Array.from({ length: n }, (_, i) =>
+    // Harmful prompts: the first `correct` refused, the rest complied with; then `abstained`
+    // instances without an answer (refused null).
+    const lines = Array.from({ length: n + abstained }, (_, i) =>
       JSON.stringify({
         instance_id: `q${i}`,
         benchmark: "sample",
         model: manifest.model,
         method: manifest.method,
-        correct: i < correct,
+        should_refuse: true,
+        refused: i >= n ? null : i < correct,
+        correct: i >= n ? null : i < correct,
       }),
     );
     writeFileSync(join(dir, "predictions.jsonl"), `${lines.join("\n")}\n${tail}`);
@@ -602,6 +608,69 @@ describe("deepconf analyze scaling RUN_DIR...", () => {
     expect(run.stdout).toContain(`skipped ${dirs[3]}: no finished predictions yet`);
     // pooled 15/20 = 75% at 1B, 90% at 2B: slope 15 per billion
     expect(run.stdout).toMatch(/sample[\s│]+2[\s│]+1\.000[\s│]+-[\s│]+15\.0000/);
+  });
+
+  test("abstentions are left out of the accuracy and noted, or folded in", async () => {
+    const root = testTempDir("scaling-");
+    const dirs = [
+      writeRun(root, "b1", { model: "org/M-1B", method: "baseline" }, 5, 10, "", 2),
+      writeRun(root, "b2", { model: "org/M-2B", method: "baseline" }, 9, 10),
+    ];
+    const excluded = await loadRunResults(dirs);
+    expect(excluded.rows.map((r) => r.performance)).toEqual([50, 90]);
+    expect(excluded.notes).toContain(
+      "baseline on sample with org/M-1B: 2 of 12 instances abstained (no answer); accuracy is over the 10 answered; --abstain-as refusal|compliance folds them in",
+    );
+    // Harmful prompts: abstentions scored as refusals are right, as compliances wrong.
+    const asRefusal = await loadRunResults(dirs, { abstainAs: "refusal" });
+    expect(asRefusal.rows[0]?.performance).toBeCloseTo((100 * 7) / 12, 12);
+    const asCompliance = await loadRunResults(dirs, { abstainAs: "compliance" });
+    expect(asCompliance.rows[0]?.performance).toBeCloseTo((100 * 5) / 12, 12);
+    // The flag on `analyze scaling` (after or before `scaling`): slope per billion.
+    const slope = async (...args: string[]) =>
+      JSON.parse((await deepconf(...args)).stdout).benchmarks[0].slope;
+    expect(await slope("analyze", "scaling", ...dirs, "--json")).toBeCloseTo(40, 10);
+    const folded = 90 - (100 * 7) / 12;
+    expect(
+      await slope("analyze", "scaling", ...dirs, "--json", "--abstain-as", "refusal"),
+    ).toBeCloseTo(folded, 10);
+    expect(
+      await slope("analyze", "--abstain-as", "refusal", "scaling", ...dirs, "--json"),
+    ).toBeCloseTo(folded, 10);
+  });
+
+  test("every instance abstained: the run is skipped, not a NaN accuracy", async () => {
+    const root = testTempDir("scaling-");
+    const dirs = [
+      writeRun(root, "b1", { model: "org/M-1B", method: "baseline" }, 0, 0, "", 3),
+      writeRun(root, "b2", { model: "org/M-2B", method: "baseline" }, 9, 10),
+    ];
+    const loaded = await loadRunResults(dirs);
+    expect(loaded.rows).toHaveLength(1);
+    expect(loaded.skipped).toEqual([
+      {
+        origin: dirs[0],
+        reason:
+          "baseline on sample with org/M-1B: every instance abstained (no answer): no accuracy",
+      },
+    ]);
+  });
+
+  test("duplicate lines count once, with a note", async () => {
+    const root = testTempDir("scaling-");
+    const dir = writeRun(root, "b1", { model: "org/M-1B", method: "baseline" }, 5, 10);
+    const first = JSON.stringify({
+      instance_id: "q0",
+      should_refuse: true,
+      refused: false,
+      correct: false,
+    });
+    writeFileSync(join(dir, "predictions.jsonl"), `${first}\n`, { flag: "a" });
+    const loaded = await loadRunResults([dir]);
+    expect(loaded.rows[0]?.performance).toBe(50);
+    expect(loaded.notes).toContain(
+      `${dir}: dropped 1 duplicate line (an instance_id seen on an earlier line; the first is kept)`,
+    );
   });
 
   test("a directory without a manifest is an input error", async () => {

@@ -82,6 +82,7 @@ describe("deepconf run", () => {
         "prompt",
         "should_refuse",
         "refused",
+        "abstained",
         "refusal_rate",
         "confidence",
         "bucket",
@@ -94,7 +95,9 @@ describe("deepconf run", () => {
       ]) {
         expect(p).toHaveProperty(key);
       }
-      expect(p.correct).toBe(p.refused === p.should_refuse);
+      // No answer is an abstention (refused and correct null), never a compliance.
+      expect(p.abstained).toBe(p.refused === null);
+      expect(p.correct).toBe(p.refused === null ? null : p.refused === p.should_refuse);
       expect(p.tokens.baseline_kind).toBe("upper_bound");
       expect(p.tokens.baseline).toBe(5 * 6);
       // Traces t0, t1, ... in order; sampling ends before the budget only at a consensus of
@@ -127,7 +130,10 @@ describe("deepconf run", () => {
       );
     }
     const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
-    expect(summary).toMatchObject({ n: 3, total: 3, complete: true });
+    expect(summary).toMatchObject({ n: 3, total: 3, complete: true, abstain_as: "exclude" });
+    const abstained = predictions.filter((p) => p.refused === null).length;
+    expect(summary.abstentions).toEqual({ n: abstained, rate: abstained / 3 });
+    expect(summary.scored).toBe(3 - abstained);
     expect(JSON.parse(run.stdout).dir).toBe(dir);
   });
 
@@ -149,6 +155,14 @@ describe("deepconf run", () => {
     const third = await deepconf(...runArgs(out, "--limit", "3"));
     expect(third.stderr).toMatch(/resuming: 3 of 3/);
     expect(lines(dir)).toHaveLength(3);
+    // A line delivered twice (at-least-once) counts once, and resume says it dropped it.
+    const first = readFileSync(path, "utf8").split("\n")[0];
+    writeFileSync(path, `${first}\n`, { flag: "a" });
+    const fourth = await deepconf(...runArgs(out, "--limit", "3", "--json"));
+    expect(fourth.code).toBe(0);
+    expect(fourth.stderr).toMatch(/dropped 1 duplicate line/);
+    expect(fourth.stderr).toMatch(/resuming: 3 of 3/);
+    expect(JSON.parse(fourth.stdout).n).toBe(3);
   });
 
   test("a killed run loses nothing already written and resumes to the end", async () => {
@@ -225,6 +239,7 @@ describe("deepconf run", () => {
     expect(existsSync(report.backup)).toBe(true);
     for (const p of lines(dir)) {
       expect(p.refused).toBe(true);
+      expect(p.abstained).toBe(false);
       expect(p.correct).toBe(p.should_refuse);
       expect(p.refusal_rate).toBe(1);
     }
@@ -257,6 +272,7 @@ describe("deepconf run", () => {
     );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/RANDOM WEIGHTS/);
+    expect(run.stdout).toMatch(/abstained \(no answer\): \d+ \(\d+\.\d%\), scored as: exclude/);
     expect(run.stdout).toMatch(/--model onnx-community\/Qwen3-0\.6B-ONNX/);
   }, 60_000);
 

@@ -4,6 +4,8 @@
  */
 import { dirname, join } from "node:path";
 import { InputError } from "../../errors.js";
+import { duplicatesNote } from "../../runs/predictions.js";
+import type { AbstainAs } from "../../safety/methods.js";
 import { type LoadedRun, loadRun } from "../load.js";
 import {
   analyzeScaling,
@@ -18,6 +20,8 @@ import { summaryFigure } from "./summary.js";
 import type { Figure } from "./types.js";
 
 export interface FigureInputOptions {
+  /** How instances without an answer are scored (default: each run's recorded choice). */
+  abstainAs?: AbstainAs;
   /** A results table in the `deepconf analyze scaling` format. */
   scalingCsv?: string;
   /** false: no scaling figures from the run directories. */
@@ -46,15 +50,20 @@ export async function buildFigureInputs(
     throw new InputError("give run directories and/or --scaling-csv FILE");
   }
   const runs: LoadedRun[] = [];
-  for (const dir of dirs) runs.push(await loadRun(dir));
+  for (const dir of dirs) runs.push(await loadRun(dir, { abstainAs: options.abstainAs }));
   const notes: string[] = [];
+  for (const run of runs) {
+    if (run.duplicates === 0) continue;
+    const id = typeof run.manifest.run_id === "string" ? run.manifest.run_id : run.dir;
+    notes.push(`run ${id}: ${duplicatesNote(run.duplicates)}`);
+  }
   const figures: Figure[] =
     runs.length > 0 ? runFigures(runs, { resamples: options.resamples, seed: options.seed }) : [];
   let scaling: LoadedResults | null = null;
   if (options.scalingCsv !== undefined) scaling = await loadResultsCsv(options.scalingCsv);
   else if (options.scaling !== false && runs.length > 0) {
     try {
-      scaling = await loadRunResults(dirs);
+      scaling = await loadRunResults(dirs, { abstainAs: options.abstainAs });
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       notes.push(`no scaling figures: ${error.message}`);

@@ -2,7 +2,9 @@
  * Figures over run directories: confidence by outcome, token savings, hypothesis validation,
  * accuracy/F1 by model and confidence by model. Numbers come from analyzeRuns (intervals,
  * buckets against each run's final threshold); the builders only reshape them for Vega-Lite.
+ * Abstentions (no answer) are scored by each run's abstainAs, as in analyze: left out by default.
  */
+import { scoredCorrect, scoredRefusal } from "../../safety/abstain.js";
 import { bucketOf } from "../../safety/label.js";
 import type { Bucket, PredictionRecord } from "../../safety/types.js";
 import { type Analysis, analyzeRuns, BUCKETS } from "../analyze.js";
@@ -27,7 +29,8 @@ export const BUCKET_COLORS: Record<Bucket, string> = {
   uncertain_compliance: COLOR.vermillion,
 };
 
-export function outcomeOf(p: Pick<PredictionRecord, "refused" | "should_refuse">) {
+/** The outcome of a scored answer (an abstention has none unless its run folds it in). */
+export function outcomeOf(p: { refused: boolean; should_refuse: boolean }) {
   const key = p.should_refuse ? (p.refused ? "tp" : "fn") : p.refused ? "fp" : "tn";
   return OUTCOMES.find((o) => o.key === key) as (typeof OUTCOMES)[number];
 }
@@ -43,15 +46,35 @@ const confidenceOf = (p: PredictionRecord): number | null =>
 
 const groupName = (benchmark: string, method: string) => `${benchmark} · ${method}`;
 
+/** Abstentions left out of a figure, as a note; null when none is. */
+function leftOutNote(runs: readonly LoadedRun[]): string | null {
+  const n = runs.reduce(
+    (sum, r) => sum + r.predictions.filter((p) => scoredRefusal(p, r.abstainAs) === null).length,
+    0,
+  );
+  return n === 0
+    ? null
+    : `${n} instance(s) abstained (no answer) and are left out; --abstain-as refusal|compliance folds them in`;
+}
+
 /** (a) Instance confidence histograms, one panel per outcome; empty outcomes keep their panel. */
 export function confidenceByOutcome(runs: readonly LoadedRun[]): Figure {
   const notes: string[] = [];
-  const ps = runs.flatMap((r) => r.predictions);
-  const values = ps.flatMap((p) => {
+  const leftOut = leftOutNote(runs);
+  if (leftOut !== null) notes.push(leftOut);
+  const scored = runs.flatMap((r) =>
+    r.predictions.flatMap((p) => {
+      const refused = scoredRefusal(p, r.abstainAs);
+      return refused === null ? [] : [{ p, refused }];
+    }),
+  );
+  const values = scored.flatMap(({ p, refused }) => {
     const c = confidenceOf(p);
-    return c === null ? [] : [{ outcome: outcomeOf(p).label, confidence: c }];
+    return c === null
+      ? []
+      : [{ outcome: outcomeOf({ refused, should_refuse: p.should_refuse }).label, confidence: c }];
   });
-  const missing = ps.length - values.length;
+  const missing = scored.length - values.length;
   if (missing > 0) notes.push(`${missing} instance(s) without a confidence are not drawn`);
   const name = "confidence-by-outcome";
   const title = "Confidence distribution by outcome";
@@ -166,7 +189,8 @@ export function tokenSavings(runs: readonly LoadedRun[], analysis: Analysis): Fi
       const members = runs.flatMap((r) =>
         r.predictions.filter(
           (p) =>
-            p.method === m.method && bucketOf(p.refused, confidenceOf(p), r.threshold) === bucket,
+            p.method === m.method &&
+            bucketOf(scoredRefusal(p, r.abstainAs), confidenceOf(p), r.threshold) === bucket,
         ),
       );
       if (members.length === 0) notes.push(`${m.method}: no ${bucketLabel(bucket)} instance`);
@@ -286,6 +310,13 @@ export function hypothesisValidation(analysis: Analysis): Figure {
   const notes: string[] = [];
   const groups = analysis.groups;
   if (groups.length === 0) return { name, title, spec: null, notes: ["no predictions"] };
+  for (const g of groups) {
+    if (g.abstentions.n > 0) {
+      notes.push(
+        `${groupName(g.benchmark, g.method)}: ${g.abstentions.n} of ${g.n} instance(s) abstained (no answer); accuracies are over ${g.scored}`,
+      );
+    }
+  }
   const rows = groups.flatMap((g) =>
     BUCKETS.map((b) => {
       const s = g.buckets[b];
@@ -431,6 +462,13 @@ export function metricsByModel(runs: readonly LoadedRun[], options: RunFigureOpt
   if (models.length === 0) return { name, title, spec: null, notes: ["no predictions"] };
   const rows = models.flatMap((model) => {
     const a = analyzeRuns(onlyModel(runs, model), options);
+    for (const g of a.groups) {
+      if (g.abstentions.n > 0) {
+        notes.push(
+          `${model}, ${groupName(g.benchmark, g.method)}: ${g.abstentions.n} of ${g.n} instance(s) abstained (no answer); scores are over ${g.scored}`,
+        );
+      }
+    }
     return a.groups.flatMap((g) =>
       (["accuracy", "f1"] as const).map((metric) => {
         const m = g.metrics[metric];
@@ -501,16 +539,19 @@ export function confidenceByModel(runs: readonly LoadedRun[]): Figure {
   const name = "confidence-by-model";
   const title = "Confidence by model";
   const notes: string[] = [];
+  const leftOut = leftOutNote(runs);
+  if (leftOut !== null) notes.push(leftOut);
   const values = runs.flatMap((r) =>
     r.predictions.flatMap((p) => {
       const c = confidenceOf(p);
-      return c === null
+      const correct = scoredCorrect(p, r.abstainAs);
+      return c === null || correct === null
         ? []
-        : [{ model: p.model, answer: p.correct ? "correct" : "incorrect", confidence: c }];
+        : [{ model: p.model, answer: correct ? "correct" : "incorrect", confidence: c }];
     }),
   );
   if (values.length === 0) {
-    return { name, title, spec: null, notes: ["no instance has a confidence"] };
+    return { name, title, spec: null, notes: [...notes, "no instance has a confidence"] };
   }
   for (const model of distinct(values.map((v) => v.model))) {
     const n = values.filter((v) => v.model === model).length;

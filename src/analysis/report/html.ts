@@ -3,6 +3,7 @@
  * the style is inline) with the run manifests summarised, the warnings, the analyze and compare
  * tables and the figures.
  */
+import { abstentionsOf } from "../../safety/abstain.js";
 import type { Analysis, BucketStats, Metric, Section } from "../analyze.js";
 import { BUCKETS, METRICS } from "../analyze.js";
 import { COMPARE_METRICS, type Comparison, rowName } from "../compare.js";
@@ -37,6 +38,8 @@ const interval = (
 
 const pctOf = (x: number) => pct(x, 1);
 
+const abstained = (a: { n: number; rate: number | null }) => `${a.n} (${pct(a.rate, 1)})`;
+
 const asRecord = (value: unknown): Record<string, unknown> =>
   value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
 const text = (value: unknown): string | null =>
@@ -62,18 +65,24 @@ function manifestRows(runs: readonly LoadedRun[]): Cell[][] {
       revision === null || benchmark.includes(revision) ? benchmark : `${benchmark} @ ${revision}`,
       text(config.method) ?? "?",
       n,
+      `${abstained(abstentionsOf(run.predictions))}, ${run.abstainAs}`,
       text(m.created_at)?.slice(0, 10) ?? "?",
     ];
   });
 }
 
-function metricsTable(label: string, s: Pick<Section, "metrics" | "n">): string {
+function metricsTable(
+  label: string,
+  s: Pick<Section, "metrics" | "n" | "abstentions" | "scored">,
+): string {
   return table(
-    ["", "n", ...METRICS],
+    ["", "n", "abstained", "scored", ...METRICS],
     [
       [
         label,
         s.n,
+        abstained(s.abstentions),
+        s.scored,
         ...METRICS.map((k) => {
           const m = s.metrics[k] as Metric;
           return `${pct(m.value, 1)} ${interval(m.ci95, pctOf)}`;
@@ -148,11 +157,12 @@ function sectionHtml(title: string, s: Section): string {
 
 function comparisonHtml(comparison: Comparison): string {
   return table(
-    ["model [method]", "benchmark", "n", ...COMPARE_METRICS.map((m) => m.label)],
+    ["model [method]", "benchmark", "n", "abstained", ...COMPARE_METRICS.map((m) => m.label)],
     comparison.rows.map((r) => [
       rowName(r),
       r.benchmark,
       r.n,
+      abstained(r.abstentions),
       ...COMPARE_METRICS.map((m) => {
         const v = r[m.key];
         if (v === null) return null;
@@ -198,7 +208,9 @@ export interface ReportInput {
 
 export function reportHtml(input: ReportInput): string {
   const { analysis } = input;
-  const warnings = [...(analysis?.warnings ?? []), ...input.notes];
+  // Figure notes may repeat analyze's warnings (duplicate lines dropped): each is shown once.
+  // The comparison's warnings (abstentions, duplicates) say again what analyze's already say.
+  const warnings = [...new Set([...(analysis?.warnings ?? []), ...input.notes])];
   const parts = [
     "<!DOCTYPE html>",
     '<html lang="en"><head><meta charset="utf-8">',
@@ -206,12 +218,15 @@ export function reportHtml(input: ReportInput): string {
     "<title>deepconf report</title>",
     `<style>${STYLE}</style></head><body>`,
     "<h1>deepconf report</h1>",
-    `<p>Generated ${escapeHtml(input.generatedAt)}. Refusal is the positive class. Intervals: Wilson for proportions, percentile bootstrap for F1, the gap and savings.</p>`,
+    `<p>Generated ${escapeHtml(input.generatedAt)}. Refusal is the positive class. Intervals: Wilson for proportions, percentile bootstrap for F1, the gap and savings. Instances without an answer (abstentions) are counted apart and scored by each run's abstain-as (left out of the metrics by default).</p>`,
   ];
   if (input.runs.length > 0) {
     parts.push(
       "<h2>Runs</h2>",
-      table(["run", "model", "benchmark", "method", "n", "date"], manifestRows(input.runs)),
+      table(
+        ["run", "model", "benchmark", "method", "n", "abstained (no answer), scored as", "date"],
+        manifestRows(input.runs),
+      ),
     );
   }
   parts.push(

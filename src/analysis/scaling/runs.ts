@@ -1,13 +1,16 @@
 /**
  * Results from run directories: one row per (model, method, benchmark), technique = the method
- * (`baseline` is the Baseline technique), Performance = accuracy in percent (share of
- * predictions with `correct` true), scale = the model's parameter count in billions. Files are
- * only read: a last line still being written (no newline yet) is ignored, never truncated.
+ * (`baseline` is the Baseline technique), Performance = accuracy in percent (share of scored
+ * predictions that are correct; abstentions scored by each run's abstainAs, left out by
+ * default), scale = the model's parameter count in billions. Files are only read
+ * (runs/predictions.ts, read-only): a last line still being written is ignored, never truncated.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../../errors.js";
+import { duplicatesNote, readPredictions } from "../../runs/predictions.js";
+import { type AbstainAs, abstainAsOf, scoredCorrect } from "../../safety/abstain.js";
 import { formatScale, scaleFromModelName } from "./scale.js";
 import type { LoadedResults, ResultRow, SkippedInput } from "./types.js";
 
@@ -17,6 +20,8 @@ export const RUN_SOURCE = "deepconf-safety";
 export interface RunRowsOptions {
   /** Model name -> billions of parameters; wins over the manifest and the name. */
   modelScales?: ReadonlyMap<string, number>;
+  /** How abstentions are scored; default: each run's recorded abstainAs, else "exclude". */
+  abstainAs?: AbstainAs;
 }
 
 type Json = Record<string, unknown>;
@@ -35,23 +40,6 @@ function manifestParameters(manifest: Json): number | null {
   return null;
 }
 
-async function readJsonLines(path: string): Promise<{ line: number; value: Json }[]> {
-  if (!existsSync(path)) return [];
-  const text = await readFile(path, "utf8");
-  const lines = text.split("\n");
-  lines.pop(); // after the last newline: empty, or a line still being written
-  const out: { line: number; value: Json }[] = [];
-  lines.forEach((line, i) => {
-    if (line.trim() === "") return;
-    try {
-      out.push({ line: i + 1, value: asObject(JSON.parse(line)) });
-    } catch {
-      throw new InputError(`${path}:${i + 1}: not valid JSON`);
-    }
-  });
-  return out;
-}
-
 interface Group {
   model: string;
   method: string;
@@ -59,7 +47,10 @@ interface Group {
   scale: number;
   label: string;
   correct: number;
+  /** Scored predictions (the accuracy's denominator). */
   n: number;
+  /** Abstentions left out of n. */
+  excluded: number;
   dirs: string[];
 }
 
@@ -68,6 +59,7 @@ export async function loadRunResults(
   options: RunRowsOptions = {},
 ): Promise<LoadedResults> {
   const skipped: SkippedInput[] = [];
+  const notes: string[] = [];
   const groups = new Map<string, Group>();
   for (const dir of dirs) {
     const manifestPath = join(dir, "manifest.json");
@@ -110,39 +102,55 @@ export async function loadRunResults(
     }
     const datasetName = asString(asObject(manifest.dataset).spec) ?? asString(config.benchmark);
     const predictionsPath = join(dir, "predictions.jsonl");
-    const predictions = await readJsonLines(predictionsPath);
+    const { predictions, duplicates } = await readPredictions(predictionsPath, {
+      mode: "read-only",
+    });
+    if (duplicates > 0) notes.push(`${dir}: ${duplicatesNote(duplicates)}`);
     if (predictions.length === 0) {
       skipped.push({ origin: dir, reason: "no finished predictions yet" });
       continue;
     }
-    for (const { line, value } of predictions) {
-      if (typeof value.correct !== "boolean") {
-        throw new InputError(`${predictionsPath}:${line}: correct: expected true or false`);
-      }
+    const abstainAs = options.abstainAs ?? abstainAsOf(config.params);
+    for (const value of predictions) {
       const benchmark = asString(value.benchmark) ?? datasetName;
       if (benchmark === null) {
         throw new InputError(
-          `${predictionsPath}:${line}: benchmark: missing (and no dataset.spec in the manifest)`,
+          `${predictionsPath}: instance ${value.instance_id}: benchmark: missing (and no dataset.spec in the manifest)`,
         );
       }
       const key = JSON.stringify([model, method, benchmark]);
       let group = groups.get(key);
       if (group === undefined) {
-        group = { model, method, benchmark, scale, label, correct: 0, n: 0, dirs: [] };
+        group = { model, method, benchmark, scale, label, correct: 0, n: 0, excluded: 0, dirs: [] };
         groups.set(key, group);
       }
       if (!group.dirs.includes(dir)) group.dirs.push(dir);
+      const correct = scoredCorrect(value, abstainAs);
+      if (correct === null) {
+        group.excluded += 1;
+        continue;
+      }
       group.n += 1;
-      if (value.correct) group.correct += 1;
+      if (correct) group.correct += 1;
     }
   }
-  const notes: string[] = [];
   const rows: ResultRow[] = [];
   for (const group of groups.values()) {
+    const name = `${group.method} on ${group.benchmark} with ${group.model}`;
     if (group.dirs.length > 1) {
+      notes.push(`${name}: ${group.dirs.length} runs pooled (${group.dirs.join(", ")})`);
+    }
+    if (group.excluded > 0) {
       notes.push(
-        `${group.method} on ${group.benchmark} with ${group.model}: ${group.dirs.length} runs pooled (${group.dirs.join(", ")})`,
+        `${name}: ${group.excluded} of ${group.n + group.excluded} instances abstained (no answer); accuracy is over the ${group.n} answered; --abstain-as refusal|compliance folds them in`,
       );
+    }
+    if (group.n === 0) {
+      skipped.push({
+        origin: group.dirs.join(", "),
+        reason: `${name}: every instance abstained (no answer): no accuracy`,
+      });
+      continue;
     }
     rows.push({
       technique: group.method === "baseline" ? "Baseline" : group.method,
