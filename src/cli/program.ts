@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { InputError } from "../errors.js";
 import { registerAnalyze } from "./analyze.js";
+import { registerCollect } from "./collect.js";
 import { registerDatasets } from "./datasets.js";
 import { registerFigures } from "./figures.js";
 import { registerGenerate } from "./generate.js";
@@ -13,6 +14,7 @@ import { registerReport } from "./report.js";
 import { registerRescore } from "./rescore.js";
 import { registerRun } from "./run.js";
 import { registerScaling } from "./scaling.js";
+import { registerWorker } from "./worker.js";
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or usage. */
 export const EXIT_OK = 0;
@@ -41,6 +43,8 @@ export function buildProgram(io: CliIO): Command {
   registerScaling(analyze, io);
   registerFigures(program, io);
   registerReport(program, io);
+  registerWorker(program, io);
+  registerCollect(program, io);
   const configure = (command: Command) => {
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
     command.commands.forEach(configure);
