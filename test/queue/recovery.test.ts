@@ -107,15 +107,20 @@ describe("worker recovery", () => {
   test("SIGKILL mid-job: another worker recovers the job; every instance written exactly once", async () => {
     const { runDir, collector, jobId } = await launch("killed");
     const doomed = spawnWorker();
-    await until(
-      async () => {
-        const p = await progressOf(jobId);
-        return p !== null && p.done >= 3;
-      },
-      { what: "3 instances delivered", everyMs: 20, timeoutMs: 60_000 },
-    );
+    // A second worker is up while the first runs the job (it cannot take the job: it is locked).
+    await until(async () => (await connection.queue.getJob(jobId))?.processedBy !== undefined, {
+      what: "the job taken",
+      timeoutMs: 60_000,
+    });
     const rescuer = await InferenceWorker.start({ redis: SHARED_REDIS, prefix, cacheDir, ...LOCK });
     try {
+      await until(
+        async () => {
+          const p = await progressOf(jobId);
+          return p !== null && p.done >= 3;
+        },
+        { what: "3 instances delivered", everyMs: 20, timeoutMs: 60_000 },
+      );
       doomed.process.kill("SIGKILL");
       const killedAt = Date.now();
       expect((await doomed.exited).signal).toBe("SIGKILL");
