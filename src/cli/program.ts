@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { InputError } from "../errors.js";
 import { registerAnalyze } from "./analyze.js";
+import { registerCollect } from "./collect.js";
 import { registerDatasets } from "./datasets.js";
 import { registerFigures } from "./figures.js";
 import { registerGenerate } from "./generate.js";
@@ -14,6 +15,7 @@ import { registerRescore } from "./rescore.js";
 import { registerRun } from "./run.js";
 import { registerScaling } from "./scaling.js";
 import { registerSweep } from "./sweep.js";
+import { registerWorker } from "./worker.js";
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or usage. */
 export const EXIT_OK = 0;
@@ -43,6 +45,8 @@ export function buildProgram(io: CliIO): Command {
   registerFigures(program, io);
   registerReport(program, io);
   registerSweep(program, io);
+  registerWorker(program, io);
+  registerCollect(program, io);
   const configure = (command: Command) => {
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
     command.commands.forEach(configure);

@@ -1,10 +1,13 @@
 /**
  * Runs once before all test files: one temporary root for every file the tests write (removed
- * at the end) and the tiny Qwen3 test model built once into it. Later: services the tests need.
+ * at the end), the tiny Qwen3 test model built once into it, and a Redis on 127.0.0.1:6379 for
+ * the queue tests (started by scripts/ensure-redis.sh when none answers).
  */
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
 import { buildTestModel } from "../../src/inference/testmodel/index.js";
 
@@ -15,7 +18,20 @@ declare module "vitest" {
   }
 }
 
+/** Starts Redis when none answers, so `npm test` alone works on a fresh machine. */
+function ensureRedis(): void {
+  const script = fileURLToPath(new URL("../../scripts/ensure-redis.sh", import.meta.url));
+  try {
+    execFileSync("bash", [script], { stdio: ["ignore", "inherit", "inherit"], timeout: 300_000 });
+  } catch {
+    throw new Error(
+      "the queue tests need Redis on 127.0.0.1:6379 and scripts/ensure-redis.sh could not start one",
+    );
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => void> {
+  ensureRedis();
   const root = mkdtempSync(join(tmpdir(), "deepconf-test-"));
   const tiny = join(root, "models", "qwen3-tiny");
   await buildTestModel({ out: tiny, shape: "tiny", seed: 1 });

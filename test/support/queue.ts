@@ -1,0 +1,206 @@
+/**
+ * Queue tests against real Redis: the shared one on 127.0.0.1:6379 under a random key prefix per
+ * test file (cleaned up afterwards; database 0, never 9), or a private redis-server on a free
+ * port when a test must kill it or set a password. Also: the tiny-model JobSpec, run
+ * directories for it, and worker / collector child processes.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { connect, createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import { RunDirectory } from "../../src/runs/directory.js";
+import { type JobSpec, manifestConfig, runIdOf } from "../../src/runs/spec.js";
+import { methodParams } from "../../src/safety/methods.js";
+import { tinyModelDir } from "./tiny-model.js";
+
+export const SHARED_REDIS = "redis://127.0.0.1:6379";
+export const REPO = fileURLToPath(new URL("../..", import.meta.url));
+
+/** A key prefix of its own for a test file. */
+export function testPrefix(): string {
+  return `dctest-${randomBytes(4).toString("hex")}`;
+}
+
+/** Deletes every key under the prefix (and nothing else). */
+export async function deletePrefix(prefix: string, url = SHARED_REDIS): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function redisClient(url = SHARED_REDIS): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 1 });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface PrivateRedis {
+  port: number;
+  url: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A redis-server of the test's own on a free port, without persistence; stop() kills it. */
+export async function startPrivateRedis(extra: string[] = []): Promise<PrivateRedis> {
+  const port = await freePort();
+  const child = spawn(
+    "redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extra],
+    { stdio: "ignore" },
+  );
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+  };
+  // Up once it accepts a connection (it may want a password: no command is sent).
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+  for (let i = 0; !(await accepts()); i++) {
+    if (i > 50) {
+      await stop();
+      throw new Error(`redis-server on port ${port} did not start`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { port, url: `redis://127.0.0.1:${port}`, process: child, stop };
+}
+
+/** The tiny model's spec: short answers, a few traces, `limit` sample instances. */
+export function tinySpec(overrides: Partial<JobSpec> = {}, limit = 6): JobSpec {
+  return {
+    version: 1,
+    model: { id: tinyModelDir(), revision: null, hash: null },
+    dtype: "fp32",
+    device: "cpu",
+    benchmark: { spec: "sample", revision: "1" },
+    method: "deepconf-low",
+    params: methodParams("deepconf-low", {
+      maxNewTokens: 6,
+      budget: 4,
+      warmup: 2,
+      window: 3,
+      tail: 3,
+      parallel: 2,
+    }),
+    seed: 5,
+    refusal: null,
+    fieldMap: null,
+    measureBaseline: false,
+    selection: { limit, shard: null, ids: null },
+    ...overrides,
+  };
+}
+
+/** The spec's shard `index` of `count`. */
+export function shardOf(spec: JobSpec, index: number, count: number): JobSpec {
+  return { ...spec, selection: { ...spec.selection, shard: { index, count } } };
+}
+
+/** Creates `<out>/<run id>/` with a minimal manifest, as `sweep launch` will. */
+export async function createRunDir(out: string, spec: JobSpec): Promise<string> {
+  const runId = runIdOf(spec);
+  const dir = join(out, runId);
+  await RunDirectory.open(dir, {
+    run_id: runId,
+    created_at: new Date().toISOString(),
+    config: manifestConfig(spec),
+    spec,
+  });
+  return dir;
+}
+
+export interface Child {
+  process: ChildProcess;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves once `pattern` has been printed (rejects after `timeoutMs`). */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs a TypeScript entry point of this repository in a child process (node --import tsx). */
+export function spawnTs(entry: string, args: string[]): Child {
+  const child = spawn(process.execPath, ["--import", "tsx", join(REPO, entry), ...args], {
+    cwd: REPO,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, FORCE_COLOR: "0" },
+  });
+  let text = "";
+  const waiters: Array<() => void> = [];
+  const onData = (chunk: Buffer) => {
+    text += chunk.toString();
+    for (const wake of waiters.splice(0)) wake();
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    // "close": the process has exited and everything it printed has been read.
+    child.once("close", (code, signal) => {
+      for (const wake of waiters.splice(0)) wake();
+      resolve({ code, signal });
+    }),
+  );
+  const waitFor = (pattern: RegExp, timeoutMs = 30_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${pattern} in:\n${text}`)),
+        timeoutMs,
+      );
+      const check = () => {
+        if (pattern.test(text)) {
+          clearTimeout(timer);
+          resolve();
+        } else if (child.exitCode !== null || child.signalCode !== null) {
+          clearTimeout(timer);
+          reject(new Error(`exited before ${pattern}:\n${text}`));
+        } else waiters.push(check);
+      };
+      check();
+    });
+  return { process: child, output: () => text, waitFor, exited };
+}
+
+/** Waits until `check` returns a value other than undefined/false, polling. */
+export async function until<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  { timeoutMs = 30_000, everyMs = 100, what = "a condition" } = {},
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
