@@ -17,6 +17,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
 import { MANIFEST, RunDirectory, type RunManifest } from "../runs/directory.js";
+import { predictionProblem } from "../runs/predictions.js";
 import type { PredictionRecord } from "../safety/types.js";
 import {
   COLLECTOR_GROUP,
@@ -205,6 +206,9 @@ class StreamCollector implements Collector {
       }
     } finally {
       this.stats.pending = this.unwritten.size;
+      // Release the run directories' locks: another process may write them next.
+      for (const run of this.runs.values()) run.dir.close();
+      this.runs.clear();
       await closeRedis(this.client);
     }
     return { ...this.stats };
@@ -287,12 +291,10 @@ class StreamCollector implements Collector {
     } catch {
       return malformed("its prediction is not JSON");
     }
-    if (
-      prediction === null ||
-      typeof prediction !== "object" ||
-      prediction.instance_id !== instanceId ||
-      prediction.run_id !== runId
-    ) {
+    // Checked as every reader of predictions.jsonl checks it: a bad line must never get there.
+    const wrong = predictionProblem(prediction);
+    if (wrong !== null) return malformed(`not a prediction: ${wrong}`);
+    if (prediction.instance_id !== instanceId || prediction.run_id !== runId) {
       return malformed("its prediction does not match its run_id and instance_id");
     }
     const runDir = join(this.options.out, runId);

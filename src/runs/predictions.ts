@@ -32,7 +32,8 @@ export interface PredictionsFile {
 
 const NEEDS = "a prediction needs instance_id, should_refuse and refused";
 
-function problem(value: unknown): string | null {
+/** Why a parsed line is not a prediction, or null when it is one. */
+export function predictionProblem(value: unknown): string | null {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     return `expected a JSON object (${NEEDS})`;
   }
@@ -84,7 +85,7 @@ export async function readPredictions(
     } catch {
       throw new FileInputError(path, i + 1, null, `not valid JSON${hint}`);
     }
-    const wrong = problem(value);
+    const wrong = predictionProblem(value);
     if (wrong !== null) throw new FileInputError(path, i + 1, null, `not a prediction: ${wrong}`);
     const record = value as PredictionRecord;
     if (seen.has(record.instance_id)) {

@@ -9,11 +9,12 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startCollector } from "../../src/queue/collector.js";
 import { COLLECTOR_GROUP, resultsStreamKey } from "../../src/queue/names.js";
-import { PREDICTIONS, readPredictions } from "../../src/runs/directory.js";
+import { PREDICTIONS } from "../../src/runs/directory.js";
 import { type JobSpec, runIdOf } from "../../src/runs/spec.js";
 import {
   createRunDir,
   deletePrefix,
+  predictionLines,
   redisClient,
   SHARED_REDIS,
   spawnTs,
@@ -47,6 +48,7 @@ function fields(runId: string, instanceId: string, prediction?: string): string[
       JSON.stringify({
         run_id: runId,
         instance_id: instanceId,
+        should_refuse: true,
         refused: true,
         pad: "x".repeat(2000),
       }),
@@ -59,7 +61,7 @@ async function send(sweepId: string, entries: string[][]): Promise<void> {
 }
 
 async function linesOf(out: string, spec: JobSpec) {
-  return readPredictions(join(out, runIdOf(spec), PREDICTIONS));
+  return predictionLines(join(out, runIdOf(spec), PREDICTIONS));
 }
 
 describe("collector", () => {

@@ -12,13 +12,14 @@ import { startCollector } from "../../src/queue/collector.js";
 import { enqueueShards, QueueConnection } from "../../src/queue/producer.js";
 import { parseProgress, type ShardResult } from "../../src/queue/types.js";
 import { InferenceWorker } from "../../src/queue/worker.js";
-import { PREDICTIONS, readPredictions } from "../../src/runs/directory.js";
+import { PREDICTIONS } from "../../src/runs/directory.js";
 import { runJob } from "../../src/runs/job.js";
 import { JobResources } from "../../src/runs/resources.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
 import {
   createRunDir,
   deletePrefix,
+  predictionLines,
   SHARED_REDIS,
   spawnTs,
   testPrefix,
@@ -98,7 +99,7 @@ async function launch(sweepId: string) {
 }
 
 async function expectExactlyOnce(runDir: string) {
-  const lines = await readPredictions(join(runDir, PREDICTIONS));
+  const lines = await predictionLines(join(runDir, PREDICTIONS));
   expect(lines).toHaveLength(16);
   expect(lines.map(comparable).sort(byId)).toEqual(reference.map(comparable).sort(byId));
 }

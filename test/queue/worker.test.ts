@@ -15,7 +15,7 @@ import {
 } from "../../src/queue/producer.js";
 import { parseProgress } from "../../src/queue/types.js";
 import { InferenceWorker } from "../../src/queue/worker.js";
-import { PREDICTIONS, readPredictions } from "../../src/runs/directory.js";
+import { PREDICTIONS } from "../../src/runs/directory.js";
 import { runJob } from "../../src/runs/job.js";
 import { JobResources } from "../../src/runs/resources.js";
 import { runIdOf } from "../../src/runs/spec.js";
@@ -23,6 +23,7 @@ import type { PredictionRecord } from "../../src/safety/types.js";
 import {
   createRunDir,
   deletePrefix,
+  predictionLines,
   SHARED_REDIS,
   shardOf,
   testPrefix,
@@ -106,7 +107,7 @@ describe("InferenceWorker", () => {
     expect(parseProgress(job?.progress)?.ids).toHaveLength(3);
     expect(job?.returnvalue).toEqual({ runId: runIdOf(spec), done: 3, total: 3, ran: 3 });
 
-    const onDisk = await readPredictions(join(runDir, PREDICTIONS));
+    const onDisk = await predictionLines(join(runDir, PREDICTIONS));
     const reference: PredictionRecord[] = [];
     const resources = new JobResources({ cacheDir });
     try {

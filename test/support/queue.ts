@@ -6,13 +6,16 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
+import { resolveParams } from "../../src/config/params.js";
 import { RunDirectory } from "../../src/runs/directory.js";
 import { type JobSpec, manifestConfig, runIdOf } from "../../src/runs/spec.js";
-import { methodParams } from "../../src/safety/methods.js";
+import type { PredictionRecord } from "../../src/safety/types.js";
 import { tinyModelDir } from "./tiny-model.js";
 
 export const SHARED_REDIS = "redis://127.0.0.1:6379";
@@ -105,14 +108,10 @@ export function tinySpec(overrides: Partial<JobSpec> = {}, limit = 6): JobSpec {
     device: "cpu",
     benchmark: { spec: "sample", revision: "1" },
     method: "deepconf-low",
-    params: methodParams("deepconf-low", {
-      maxNewTokens: 6,
-      budget: 4,
-      warmup: 2,
-      window: 3,
-      tail: 3,
-      parallel: 2,
-    }),
+    params: resolveParams({
+      method: "deepconf-low",
+      overrides: { maxNewTokens: 6, budget: 4, warmup: 2, window: 3, tail: 3, parallel: 2 },
+    }).params,
     seed: 5,
     refusal: null,
     fieldMap: null,
@@ -131,12 +130,13 @@ export function shardOf(spec: JobSpec, index: number, count: number): JobSpec {
 export async function createRunDir(out: string, spec: JobSpec): Promise<string> {
   const runId = runIdOf(spec);
   const dir = join(out, runId);
-  await RunDirectory.open(dir, {
+  const directory = await RunDirectory.open(dir, {
     run_id: runId,
     created_at: new Date().toISOString(),
     config: manifestConfig(spec),
     spec,
   });
+  directory.close();
   return dir;
 }
 
@@ -203,4 +203,16 @@ export async function until<T>(
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/**
+ * Every line of a predictions file, duplicates included (the project's reader drops them, which
+ * would hide a write that happened twice): what "exactly once" is checked against.
+ */
+export async function predictionLines(path: string): Promise<PredictionRecord[]> {
+  if (!existsSync(path)) return [];
+  return (await readFile(path, "utf8"))
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as PredictionRecord);
 }
