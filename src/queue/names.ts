@@ -62,6 +62,11 @@ export function sweepJobsKey(prefix: string, sweepId: string): string {
   return `${prefix}:sweep:${checkSweepId(sweepId)}:jobs`;
 }
 
+/** Set when a sweep is cancelled: workers stop its shards after the instance in flight. */
+export function sweepCancelKey(prefix: string, sweepId: string): string {
+  return `${prefix}:sweep:${checkSweepId(sweepId)}:cancelled`;
+}
+
 /** A worker's heartbeat hash (expires when the worker stops beating). */
 export function workerKey(prefix: string, workerId: string): string {
   return `${prefix}:worker:${workerId}`;

@@ -24,6 +24,7 @@ import {
   DEFAULT_PREFIX,
   QUEUE_NAME,
   resultsStreamKey,
+  sweepCancelKey,
   workerKey,
 } from "./names.js";
 import { closeRedis, connectRedis, type RedisTarget, redactSecrets } from "./redis.js";
@@ -286,6 +287,12 @@ export class InferenceWorker {
     }
     const runId = runIdOf(spec);
     const stream = resultsStreamKey(this.prefix, sweepId);
+    // A cancelled sweep's shards stop after the instance in flight (checked after each one).
+    const cancelKey = sweepCancelKey(this.prefix, sweepId);
+    const cancel = new AbortController();
+    if (await this.redis.exists(cancelKey)) {
+      throw new UnrecoverableError(`sweep ${sweepId} was cancelled before this shard started`);
+    }
     const fail = (error: unknown): never => {
       const message = redactSecrets((error as Error).message ?? String(error), this.target);
       if (error instanceof InputError) throw new UnrecoverableError(message);
@@ -332,9 +339,15 @@ export class InferenceWorker {
           delivered.add(prediction.instance_id);
           state.done = delivered.size;
           await job.updateProgress(progress());
+          if (await this.redis.exists(cancelKey))
+            cancel.abort(new Error(`sweep ${sweepId} cancelled`));
         },
       };
-      const stop = signal ? AbortSignal.any([signal, this.shutdown.signal]) : this.shutdown.signal;
+      const stop = AbortSignal.any([
+        cancel.signal,
+        this.shutdown.signal,
+        ...(signal ? [signal] : []),
+      ]);
       const outcome = await runJob(spec, sink, { resources: this.resources, signal: stop }).catch(
         fail,
       );
@@ -342,7 +355,8 @@ export class InferenceWorker {
       if (outcome.interrupted) {
         if (this.shutdown.signal.aborted)
           return this.handBack(job, token, delivered.size, ids.length);
-        const reason = signal?.reason instanceof Error ? `: ${signal.reason.message}` : "";
+        const why = cancel.signal.aborted ? cancel.signal.reason : signal?.reason;
+        const reason = why instanceof Error ? `: ${why.message}` : "";
         throw new UnrecoverableError(
           `cancelled after ${delivered.size} of ${ids.length} instances${reason}`,
         );

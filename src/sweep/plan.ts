@@ -14,6 +14,7 @@ import type { FieldMap, LoadedBenchmark } from "../datasets/types.js";
 import { HubClient, type HubClientOptions, parseRepoSpec } from "../hf/index.js";
 import { resolveModel, sha256OfFile } from "../inference/model/index.js";
 import { parameterCountFromConfig } from "../inference/model-size.js";
+import { shardJobId } from "../queue/names.js";
 import { builtinModelDir } from "../runs/resources.js";
 import { BUILTIN_MODEL, canonicalJson, type JobSpec, runIdentity, runIdOf } from "../runs/spec.js";
 import { BUILTIN_MODEL_PARAMS } from "../runs/start.js";
@@ -67,11 +68,6 @@ interface ResolvedModelRef {
 
 const hash8 = (value: unknown) =>
   createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, 8);
-
-/** The job id of a shard: BullMQ ids may not hold ':' nor be all digits. */
-export function shardJobId(sweepId: string, runId: string, index: number, count: number): string {
-  return `${sweepId}.${runId}.s${index}of${count}`;
-}
 
 function readJson(path: string): Record<string, unknown> | null {
   return existsSync(path)
@@ -154,13 +150,14 @@ function absoluteBenchmark(spec: string, baseDir: string): string {
 
 function shardsOf(
   sweepId: string,
-  runId: string,
+  spec: JobSpec,
   ids: string[],
   shardSize: number,
 ): PlannedShard[] {
   const count = Math.max(1, Math.ceil(ids.length / shardSize));
+  const shard = (index: number) => ({ ...spec.selection, shard: { index, count } });
   return Array.from({ length: count }, (_, index) => ({
-    jobId: shardJobId(sweepId, runId, index, count),
+    jobId: shardJobId(sweepId, { ...spec, selection: shard(index) }),
     index,
     count,
     // The same split as selectItems: contiguous, near-equal parts.
@@ -267,7 +264,7 @@ export async function planSweep(file: SweepFile, options: PlanOptions): Promise<
     priority: file.priority ?? null,
     runs: unique.map(({ ids, ...run }) => ({
       ...run,
-      shards: shardsOf(sweepId, run.runId, ids, shardSize),
+      shards: shardsOf(sweepId, run.spec, ids, shardSize),
     })),
   };
 }

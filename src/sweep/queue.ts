@@ -1,0 +1,253 @@
+/**
+ * A sweep on the job queue: enqueue the shards the disk does not have yet, follow them while the
+ * collector writes results home, read shard states and workers for status, cancel, retry, and
+ * rebuild the queue from the sweep directory after Redis lost it. The disk decides what is done;
+ * Redis only says what is happening to the rest.
+ */
+import { createHash } from "node:crypto";
+import { Job } from "bullmq";
+import { loadRun } from "../analysis/load.js";
+import { type CollectedPrediction, type Collector, startCollector } from "../queue/collector.js";
+import { sweepCancelKey } from "../queue/names.js";
+import {
+  enqueueShards,
+  listWorkers,
+  QueueConnection,
+  type ShardJob,
+  shardStates,
+} from "../queue/producer.js";
+import type { ShardData } from "../queue/types.js";
+import type { JobSpec } from "../runs/spec.js";
+import { runDir, type SweepManifest, shardJobSpec } from "./directory.js";
+import type { QueueView, ShardState } from "./status.js";
+
+export interface QueueTarget {
+  redis: string;
+  /** Key prefix in Redis (default "deepconf"). */
+  prefix?: string;
+  onWarning?: (message: string) => void;
+}
+
+export function openQueue(target: QueueTarget): Promise<QueueConnection> {
+  return QueueConnection.open(target.redis, {
+    prefix: target.prefix,
+    onWarning: target.onWarning,
+  });
+}
+
+/** Instance ids each run directory holds now (read-only). */
+async function onDisk(sweep: SweepManifest, out: string): Promise<Map<string, Set<string>>> {
+  const have = new Map<string, Set<string>>();
+  for (const run of sweep.runs) {
+    const loaded = await loadRun(runDir(out, run.run_id));
+    have.set(run.run_id, new Set(loaded.predictions.map((p) => p.instance_id)));
+  }
+  return have;
+}
+
+const partHash = (ids: readonly string[]) =>
+  createHash("sha256").update(JSON.stringify(ids)).digest("hex").slice(0, 10);
+
+/** The planned shard a job stands for: itself, or the shard a `-part-` job was cut from. */
+export function plannedShardOf(jobId: string): string {
+  const at = jobId.indexOf("-part-");
+  return at < 0 ? jobId : jobId.slice(0, at);
+}
+
+export interface PendingShard {
+  /** The shard's job id as planned. */
+  shardJobId: string;
+  /** The job to enqueue: the whole shard, or only its missing instances. */
+  jobId: string;
+  spec: JobSpec;
+  missing: number;
+}
+
+/**
+ * The work the disk does not have: every shard with an instance not yet written. A shard with
+ * some instances on disk becomes a job for the missing ones alone (its own job id).
+ */
+export async function pendingShards(sweep: SweepManifest, out: string): Promise<PendingShard[]> {
+  const have = await onDisk(sweep, out);
+  const pending: PendingShard[] = [];
+  for (const run of sweep.runs) {
+    const written = have.get(run.run_id) as Set<string>;
+    for (const shard of run.shards) {
+      const missing = shard.instance_ids.filter((id) => !written.has(id));
+      if (missing.length === 0) continue;
+      const whole = missing.length === shard.instance_ids.length;
+      const spec: JobSpec = whole
+        ? shardJobSpec(run, shard)
+        : { ...run.spec, selection: { ...run.spec.selection, shard: null, ids: missing } };
+      pending.push({
+        shardJobId: shard.job_id,
+        // A part of a shard is named after it, so status can tell which shard it stands for.
+        jobId: whole ? shard.job_id : `${shard.job_id}-part-${partHash(missing)}`,
+        spec,
+        missing: missing.length,
+      });
+    }
+  }
+  return pending;
+}
+
+const LIVE = new Set(["waiting", "active", "delayed"]);
+
+export interface EnqueueReport {
+  /** Jobs added now. */
+  added: string[];
+  /** Jobs already waiting or running (left alone). */
+  queued: string[];
+  /** Shards whose instances are all on disk. */
+  complete: number;
+}
+
+/**
+ * Enqueues every pending shard that is not already waiting or running: the first launch (every
+ * shard), and `sweep resume` after Redis lost the queue (only what the disk lacks). A shard whose
+ * job Redis remembers as finished but whose results the disk lacks gets a job for the missing
+ * instances, since a finished job id cannot be added again.
+ */
+export async function enqueuePending(
+  connection: QueueConnection,
+  sweep: SweepManifest,
+  out: string,
+): Promise<EnqueueReport> {
+  const pending = await pendingShards(sweep, out);
+  const states = await shardStates(
+    connection,
+    sweep.sweep_id,
+    pending.map((p) => p.jobId),
+  );
+  const jobs: ShardJob[] = [];
+  const queued: string[] = [];
+  for (const [i, p] of pending.entries()) {
+    const state = states.shards[i]?.state ?? "missing";
+    if (LIVE.has(state)) {
+      queued.push(p.jobId);
+      continue;
+    }
+    if (state !== "missing") {
+      // Finished or failed in Redis, yet the disk lacks its results (lost on the way): a job id
+      // cannot be added twice, so the old job goes and the same id is added again.
+      await (await Job.fromId<ShardData>(connection.queue, p.jobId))?.remove();
+    }
+    jobs.push({ spec: p.spec, jobId: p.jobId, priority: sweep.priority ?? undefined });
+  }
+  const total = sweep.runs.reduce((s, r) => s + r.shards.length, 0);
+  await connection.redis.del(sweepCancelKey(connection.prefix, sweep.sweep_id));
+  const result = await enqueueShards(connection, { sweepId: sweep.sweep_id, shards: jobs });
+  return { added: result.added, queued, complete: total - pending.length };
+}
+
+/** The queue's side of `sweep status`: shard states by planned job id, and live workers. */
+export async function queueView(
+  connection: QueueConnection,
+  sweep: SweepManifest,
+): Promise<QueueView> {
+  const all = await shardStates(connection, sweep.sweep_id);
+  const byShard = new Map<string, { state: ShardState; error?: string }>();
+  const planned = new Set(sweep.runs.flatMap((r) => r.shards.map((s) => s.job_id)));
+  for (const shard of all.shards) {
+    const key = plannedShardOf(shard.jobId);
+    if (!planned.has(key)) continue;
+    const state: ShardState | null =
+      shard.state === "completed"
+        ? "done"
+        : shard.state === "delayed"
+          ? "waiting"
+          : shard.state === "missing"
+            ? null
+            : shard.state;
+    if (state === null) continue;
+    const known = byShard.get(key);
+    // A live job wins over a finished or failed one for the same shard.
+    const live = (x: ShardState) => x === "active" || x === "waiting";
+    if (known === undefined || (live(state) && !(known.state === "active")))
+      byShard.set(key, { state, error: shard.failedReason ?? undefined });
+  }
+  const cancelled =
+    (await connection.redis.exists(sweepCancelKey(connection.prefix, sweep.sweep_id))) === 1;
+  const workers = (await listWorkers(connection)).map((w) => ({
+    id: w.id,
+    host: w.host,
+    device: w.device,
+    models: w.models,
+    current_job: w.jobs[0]?.jobId ?? null,
+    last_heartbeat: w.heartbeatAt,
+  }));
+  return { shards: byShard, workers, cancelled };
+}
+
+export interface FollowOptions {
+  out: string;
+  target: QueueTarget;
+  /** How often shard states are read (default 1 s). */
+  pollMs?: number;
+  signal?: AbortSignal;
+  onPrediction?: (prediction: CollectedPrediction) => void;
+  onProblem?: (message: string) => void;
+}
+
+/**
+ * Collects the sweep's results into its run directories until no shard of it is waiting or
+ * running any more, then drains what is left on the stream. Returns the collector's counts.
+ */
+export async function followSweep(
+  connection: QueueConnection,
+  sweep: SweepManifest,
+  options: FollowOptions,
+) {
+  const collector: Collector = await startCollector({
+    redis: options.target.redis,
+    prefix: options.target.prefix,
+    sweepId: sweep.sweep_id,
+    out: options.out,
+    onPrediction: options.onPrediction,
+    onProblem: options.onProblem,
+  });
+  try {
+    for (;;) {
+      if (options.signal?.aborted) return await collector.stop();
+      const { counts } = await shardStates(connection, sweep.sweep_id);
+      if (counts.waiting + counts.active + counts.delayed === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+    }
+    return await collector.stop({ drain: true });
+  } catch (error) {
+    await collector.stop().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Removes the sweep's waiting jobs; running ones stop after their instance in flight. */
+export async function cancelSweep(connection: QueueConnection, sweep: SweepManifest) {
+  await connection.redis.set(sweepCancelKey(connection.prefix, sweep.sweep_id), "1");
+  const { shards } = await shardStates(connection, sweep.sweep_id);
+  let removed = 0;
+  for (const shard of shards) {
+    if (shard.state !== "waiting" && shard.state !== "delayed") continue;
+    const job = await Job.fromId<ShardData>(connection.queue, shard.jobId);
+    if (job) {
+      await job.remove();
+      removed++;
+    }
+  }
+  return { removed, running: shards.filter((s) => s.state === "active").length };
+}
+
+/** Puts the sweep's failed shards back in the queue. */
+export async function retrySweep(connection: QueueConnection, sweep: SweepManifest) {
+  await connection.redis.del(sweepCancelKey(connection.prefix, sweep.sweep_id));
+  const { shards } = await shardStates(connection, sweep.sweep_id);
+  const retried: string[] = [];
+  for (const shard of shards) {
+    if (shard.state !== "failed") continue;
+    const job = await Job.fromId<ShardData>(connection.queue, shard.jobId);
+    if (job) {
+      await job.retry("failed");
+      retried.push(shard.jobId);
+    }
+  }
+  return { retried };
+}
