@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { stratifiedSample } from "../datasets/stratified.js";
 import type { BenchmarkItem, FieldMap } from "../datasets/types.js";
 import { InputError } from "../errors.js";
 import { DTYPES } from "../inference/model/index.js";
@@ -31,6 +32,15 @@ const modelSchema = z.strictObject({
 const selectionSchema = z.strictObject({
   /** The first N usable instances of the benchmark (part of the run's identity). */
   limit: z.number().int().positive().nullable(),
+  /** A seeded stratified sample of those, by label (part of the run's identity). */
+  sample: z
+    .strictObject({
+      n: z.number().int().positive(),
+      seed: z.number().int().nonnegative(),
+      balanced: z.boolean(),
+    })
+    .nullable()
+    .optional(),
   /** Contiguous shard `index` of `count` equal parts of those instances (not identity). */
   shard: z
     .strictObject({ index: z.number().int().nonnegative(), count: z.number().int().positive() })
@@ -82,7 +92,10 @@ export function parseJobSpec(value: unknown, where = "job spec"): JobSpec {
 /** What decides a run's results: the spec without the shard or id subset and the device. */
 export function runIdentity(spec: JobSpec) {
   const { device: _device, selection, ...rest } = spec;
-  return { ...rest, limit: selection.limit };
+  // An absent sample adds nothing, so ids of runs without one stay as they were.
+  return selection.sample
+    ? { ...rest, limit: selection.limit, sample: selection.sample }
+    : { ...rest, limit: selection.limit };
 }
 
 /**
@@ -101,6 +114,7 @@ export function manifestConfig(spec: JobSpec) {
     params: spec.params,
     seed: spec.seed,
     limit: spec.selection.limit,
+    sample: spec.selection.sample ?? null,
     measure_baseline: spec.measureBaseline,
     refusal: spec.refusal,
     field_map: spec.fieldMap,
@@ -135,14 +149,15 @@ export function runIdOf(spec: JobSpec): string {
 }
 
 /**
- * The instances a spec selects, in benchmark order: an id subset, then shard `index` of `count`
- * contiguous, near-equal parts (sizes differ by at most one).
+ * The instances a spec selects, in benchmark order: the stratified sample (when given), an id
+ * subset, then shard `index` of `count` contiguous, near-equal parts (sizes differ by at most
+ * one). The limit is applied when the benchmark is loaded.
  */
 export function selectItems(
   items: readonly BenchmarkItem[],
   selection: InstanceSelection,
 ): BenchmarkItem[] {
-  let chosen = [...items];
+  let chosen = selection.sample ? stratifiedSample(items, selection.sample) : [...items];
   if (selection.ids !== null) {
     const wanted = new Set(selection.ids);
     chosen = chosen.filter((item) => wanted.has(item.id));

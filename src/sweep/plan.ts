@@ -16,7 +16,14 @@ import { resolveModel, sha256OfFile } from "../inference/model/index.js";
 import { parameterCountFromConfig } from "../inference/model-size.js";
 import { shardJobId } from "../queue/names.js";
 import { builtinModelDir } from "../runs/resources.js";
-import { BUILTIN_MODEL, canonicalJson, type JobSpec, runIdentity, runIdOf } from "../runs/spec.js";
+import {
+  BUILTIN_MODEL,
+  canonicalJson,
+  type JobSpec,
+  runIdentity,
+  runIdOf,
+  selectItems,
+} from "../runs/spec.js";
 import { BUILTIN_MODEL_PARAMS } from "../runs/start.js";
 import type { Method } from "../safety/methods.js";
 import { DEFAULT_SHARD_SIZE, type SweepFile } from "./schema.js";
@@ -231,13 +238,21 @@ export async function planSweep(file: SweepFile, options: PlanOptions): Promise<
             refusal: file.refusal ?? null,
             fieldMap,
             measureBaseline: file.measureBaseline ?? builtin,
-            selection: { limit: b.limit ?? null, shard: null, ids: null },
+            selection: {
+              limit: b.limit ?? null,
+              sample: b.sample
+                ? { n: b.sample.n, seed: b.sample.seed ?? 0, balanced: b.sample.balanced ?? false }
+                : null,
+              shard: null,
+              ids: null,
+            },
           };
+          const items = selectItems(loaded.items, { ...spec.selection, shard: null, ids: null });
           drafts.push({
             runId: runIdOf(spec),
             spec,
-            instances: loaded.items.length,
-            ids: loaded.items.map((item) => item.id),
+            instances: items.length,
+            ids: items.map((item) => item.id),
             model: {
               dir: resolved.dir,
               parameters: resolved.parameters,

@@ -50,6 +50,14 @@ const benchmarkSchema = z.union([
     spec: z.string().min(1),
     /** The first N usable instances. */
     limit: z.number().int().min(1).optional(),
+    /** A seeded stratified sample by label: proportional, or balanced. */
+    sample: z
+      .strictObject({
+        n: z.number().int().min(1),
+        seed: z.number().int().min(0).optional(),
+        balanced: z.boolean().optional(),
+      })
+      .optional(),
     fieldMap: fieldMapSchema.optional(),
   }),
 ]);
