@@ -5,6 +5,8 @@ import type { SweepStatus } from "./status.js";
 
 const integer = (n: number) => Math.round(n).toLocaleString("en-US");
 const percent = (x: number | null) => (x === null ? "-" : `${(100 * x).toFixed(1)}%`);
+/** Two decimals, or three significant digits for small numbers. */
+const figure = (x: number) => (x >= 1 || x === 0 ? x.toFixed(2) : x.toPrecision(3));
 const compact = { head: [], border: [], compact: true };
 
 function duration(seconds: number | null): string {
@@ -52,9 +54,9 @@ export function planText(plan: SweepPlan, estimate: PlanEstimate): string {
   ];
   if (estimate.gpu_hours) {
     lines.push(
-      `GPU hours: ${estimate.gpu_hours.floor.toFixed(2)} - ${estimate.gpu_hours.upper_bound.toFixed(2)}` +
+      `GPU hours: ${figure(estimate.gpu_hours.floor)} - ${figure(estimate.gpu_hours.upper_bound)}` +
         (estimate.cost
-          ? `; cost ${estimate.cost.floor.toFixed(2)} - ${estimate.cost.upper_bound.toFixed(2)} (at the given price per hour)`
+          ? `; cost ${figure(estimate.cost.floor)} - ${figure(estimate.cost.upper_bound)} (at the given price per hour)`
           : ""),
     );
   } else lines.push("give --throughput TOKENS_PER_S [--price USD_PER_HOUR] for GPU hours and cost");
