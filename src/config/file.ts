@@ -71,28 +71,34 @@ export function parseConfigValue(value: unknown, path: string): RunConfigFile {
   return { path, params, refusal: result.data.refusal ?? null, origins };
 }
 
-/** Parses YAML or JSON text of a run config. */
-export function parseConfigText(text: string, path: string): RunConfigFile {
-  let value: unknown;
+/** YAML or JSON (which is YAML) text as a value; a syntax error names the file. */
+export function parseYamlText(text: string, path: string): unknown {
   try {
-    value = parseYaml(text);
+    return parseYaml(text);
   } catch (error) {
     throw new InputError(
       `${path}: not valid YAML or JSON (${(error as Error).message.split("\n")[0]})`,
     );
   }
-  return parseConfigValue(value, path);
 }
 
-export function readConfigFile(path: string): RunConfigFile {
-  let text: string;
+/** A file's text; an unreadable one is an InputError naming what it was to be (`kind`). */
+export function readTextFile(path: string, kind: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new InputError(
-      `cannot read the run config ${path}${code === "ENOENT" ? ": no such file" : ""}`,
+      `cannot read the ${kind} ${path}${code === "ENOENT" ? ": no such file" : ""}`,
     );
   }
-  return parseConfigText(text, path);
+}
+
+/** Parses YAML or JSON text of a run config. */
+export function parseConfigText(text: string, path: string): RunConfigFile {
+  return parseConfigValue(parseYamlText(text, path), path);
+}
+
+export function readConfigFile(path: string): RunConfigFile {
+  return parseConfigText(readTextFile(path, "run config"), path);
 }

@@ -3,12 +3,9 @@
  * and refusal patterns, a shard size (instances per job) and a priority. The run-parameter schema
  * is reused as is, so a sweep's `params:` reads and fails exactly like a run config's.
  */
-import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { refusalOptionsSchema } from "../config/file.js";
+import { parseYamlText, readTextFile, refusalOptionsSchema } from "../config/file.js";
 import { ConfigError, configIssues, paramOverridesSchema } from "../config/params.js";
-import { InputError } from "../errors.js";
 import { DTYPES } from "../inference/model/index.js";
 import { METHODS } from "../safety/methods.js";
 
@@ -93,28 +90,12 @@ export const DEFAULT_SHARD_SIZE = 50;
 
 /** Reads and validates a sweep file; errors name the file and the path (exit 2). */
 export function readSweepFile(path: string): { file: SweepFile; text: string } {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError(
-      `cannot read the sweep file ${path}${code === "ENOENT" ? ": no such file" : ""}`,
-    );
-  }
+  const text = readTextFile(path, "sweep file");
   return { file: parseSweepText(text, path), text };
 }
 
 export function parseSweepText(text: string, path: string): SweepFile {
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (error) {
-    throw new InputError(
-      `${path}: not valid YAML or JSON (${(error as Error).message.split("\n")[0]})`,
-    );
-  }
-  const result = sweepFileSchema.safeParse(value ?? {}, { reportInput: true });
+  const result = sweepFileSchema.safeParse(parseYamlText(text, path) ?? {}, { reportInput: true });
   if (!result.success)
     throw new ConfigError(configIssues(result.error, sweepFileSchema, () => path));
   return result.data;

@@ -4,34 +4,23 @@
  * a run was split into jobs or on what was written before them.
  */
 import { afterAll, describe, expect, test } from "vitest";
-import { resolveParams } from "../../src/config/params.js";
 import { runJob } from "../../src/runs/job.js";
 import { JobResources } from "../../src/runs/resources.js";
 import { type JobSpec, parseJobSpec, runIdOf, selectItems } from "../../src/runs/spec.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
-import { testTempDir, tinyModelDir } from "../support/tiny-model.js";
+import { tinySpec } from "../support/queue.js";
+import { testTempDir } from "../support/tiny-model.js";
 
 const cacheDir = testTempDir("cache-");
 const resources = new JobResources({ cacheDir });
 afterAll(() => resources.close());
 
+/** The tiny model's spec, with a budget that leaves room to sample past the warmup. */
 function spec(overrides: Partial<JobSpec> = {}): JobSpec {
+  const base = tinySpec({ seed: 3 });
   return {
-    version: 1,
-    model: { id: tinyModelDir(), revision: null, hash: null },
-    dtype: "fp32",
-    device: "cpu",
-    benchmark: { spec: "sample", revision: "1" },
-    method: "deepconf-low",
-    params: resolveParams({
-      method: "deepconf-low",
-      overrides: { maxNewTokens: 8, budget: 6, warmup: 3, window: 3, tail: 3, parallel: 2 },
-    }).params,
-    seed: 3,
-    refusal: null,
-    fieldMap: null,
-    measureBaseline: false,
-    selection: { limit: 6, shard: null, ids: null },
+    ...base,
+    params: { ...base.params, maxNewTokens: 8, budget: 6, warmup: 3 },
     ...overrides,
   };
 }
