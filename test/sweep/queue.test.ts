@@ -10,25 +10,23 @@
  *   the worker's message; once the folder is back, `sweep retry` finishes the sweep.
  * Every check counts raw lines on disk (the predictions reader would hide a duplicate).
  */
-import { cpSync, renameSync, writeFileSync } from "node:fs";
+import { cpSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { QueueConnection, shardStates } from "../../src/queue/producer.js";
 import { parseProgress } from "../../src/queue/types.js";
 import { InferenceWorker } from "../../src/queue/worker.js";
-import { PREDICTIONS } from "../../src/runs/directory.js";
 import { JobResources } from "../../src/runs/resources.js";
-import type { PredictionRecord } from "../../src/safety/types.js";
-import { listSweeps, loadSweep, runDir, type SweepManifest } from "../../src/sweep/directory.js";
+import { loadSweep } from "../../src/sweep/directory.js";
 import { deepconf } from "../support/cli.js";
+import { deletePrefix, SHARED_REDIS, testPrefix, tinySpec, until } from "../support/queue.js";
 import {
-  deletePrefix,
-  predictionLines,
-  SHARED_REDIS,
-  testPrefix,
-  tinySpec,
-  until,
-} from "../support/queue.js";
+  expectExactlyOnce,
+  linesOnDisk,
+  referenceLaunch,
+  sweepUnder,
+  writeSweepFile,
+} from "../support/sweeps.js";
 import { testTempDir, tinyModelDir } from "../support/tiny-model.js";
 
 const prefix = testPrefix();
@@ -51,32 +49,6 @@ afterAll(async () => {
   await deletePrefix(prefix);
 });
 
-interface SweepText {
-  name: string;
-  models?: string[];
-  limit: number;
-  methods: string[];
-  shardSize: number;
-  maxNewTokens?: number;
-}
-
-function writeSweepFile(s: SweepText): string {
-  const text = [
-    `name: ${s.name}`,
-    "models:",
-    ...(s.models ?? [tinyModelDir()]).map((m) => `  - ${m}`),
-    "benchmarks:",
-    "  - spec: sample",
-    `    limit: ${s.limit}`,
-    `methods: [${s.methods.join(", ")}]`,
-    `params: {maxNewTokens: ${s.maxNewTokens ?? 6}, budget: 4, warmup: 2, window: 3, tail: 3, parallel: 2}`,
-    `shardSize: ${s.shardSize}`,
-  ].join("\n");
-  const path = join(testTempDir("sweepfile-"), "sweep.yaml");
-  writeFileSync(path, `${text}\n`);
-  return path;
-}
-
 function startWorker(): Promise<InferenceWorker> {
   return InferenceWorker.start({
     redis: SHARED_REDIS,
@@ -86,43 +58,6 @@ function startWorker(): Promise<InferenceWorker> {
     lockDurationMs: 2000,
     stalledIntervalMs: 1000,
   });
-}
-
-const comparable = ({ elapsed_ms: _, ...rest }: PredictionRecord) => rest;
-const byId = (a: { instance_id: string }, b: { instance_id: string }) =>
-  a.instance_id < b.instance_id ? -1 : 1;
-
-/** The in-process launch of the same file into another folder: what the queue must equal. */
-async function reference(path: string): Promise<string> {
-  const out = testTempDir("reference-");
-  const run = await deepconf("sweep", "launch", path, "--out", out, "--cache-dir", cacheDir);
-  expect(run.code, run.stderr).toBe(0);
-  return out;
-}
-
-/** Every run holds each planned instance exactly once (raw lines), equal to the reference. */
-async function expectExactlyOnce(sweep: SweepManifest, out: string, referenceOut: string) {
-  for (const run of sweep.runs) {
-    const lines = await predictionLines(join(runDir(out, run.run_id), PREDICTIONS));
-    const planned = run.shards.flatMap((s) => s.instance_ids).sort();
-    expect(lines.map((p) => p.instance_id).sort()).toEqual(planned);
-    const expected = await predictionLines(join(runDir(referenceOut, run.run_id), PREDICTIONS));
-    expect(expected).toHaveLength(planned.length);
-    expect(lines.map(comparable).sort(byId)).toEqual(expected.map(comparable).sort(byId));
-  }
-}
-
-/** The sweep launched under `out` once its directory exists. */
-async function sweepUnder(out: string): Promise<SweepManifest> {
-  const id = await until(() => listSweeps(out)[0], { what: "the sweep directory" });
-  return loadSweep(out, id);
-}
-
-async function linesOnDisk(sweep: SweepManifest, out: string): Promise<number> {
-  let total = 0;
-  for (const run of sweep.runs)
-    total += (await predictionLines(join(runDir(out, run.run_id), PREDICTIONS))).length;
-  return total;
 }
 
 describe("sweep launch --redis", () => {
@@ -195,7 +130,7 @@ describe("sweep launch --redis", () => {
       expect(new Set(shards.map((s) => s.worker)).size).toBe(2);
 
       const sweep = await loadSweep(out, report.sweep_id);
-      await expectExactlyOnce(sweep, out, await reference(path));
+      await expectExactlyOnce(sweep, out, await referenceLaunch(path, cacheDir));
     } finally {
       await Promise.all(workers.map((w) => w.stop()));
     }
@@ -300,7 +235,7 @@ describe("sweep launch --redis", () => {
         state: "done",
         shards: { done: 4, cancelled: 0, failed: 0 },
       });
-      await expectExactlyOnce(sweep, out, await reference(path));
+      await expectExactlyOnce(sweep, out, await referenceLaunch(path, cacheDir));
     } finally {
       await worker.stop();
     }
@@ -318,7 +253,7 @@ describe("sweep launch --redis", () => {
       shardSize: 3,
     });
     const out = testTempDir("sweeps-");
-    const referenceOut = await reference(path);
+    const referenceOut = await referenceLaunch(path, cacheDir);
     let worker: InferenceWorker | null = null;
     try {
       const launching = deepconf(
