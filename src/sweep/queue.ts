@@ -204,9 +204,24 @@ export interface FollowOptions {
   onProblem?: (message: string) => void;
 }
 
+/** An error that means Redis cannot be reached now (ioredis reconnects by itself). */
+function unreachable(connection: QueueConnection, error: unknown): boolean {
+  return (
+    connection.redis.status !== "ready" ||
+    /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection is closed|Stream isn't writeable|max retries per request/i.test(
+      (error as Error).message,
+    )
+  );
+}
+
 /**
  * Collects the sweep's results into its run directories until no shard of it is waiting or
  * running any more, then drains what is left on the stream. Returns the collector's counts.
+ *
+ * Redis going away does not end it: it says so, and goes on once Redis is back (the collector
+ * reconnects by itself). A Redis that comes back without the sweep's jobs (restarted without
+ * persistence) while the disk still lacks results does not end it either: it says that
+ * `sweep resume` rebuilds the queue from the sweep directory, and follows the rebuilt queue.
  */
 export async function followSweep(
   connection: QueueConnection,
@@ -221,12 +236,41 @@ export async function followSweep(
     onPrediction: options.onPrediction,
     onProblem: options.onProblem,
   });
+  const pause = () => new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+  let away = false;
+  let lost = false;
   try {
     for (;;) {
       if (options.signal?.aborted) return await collector.stop();
-      const { counts } = await shardStates(connection, sweep.sweep_id);
-      if (counts.waiting + counts.active + counts.delayed === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+      let counts: Record<string, number>;
+      try {
+        counts = (await shardStates(connection, sweep.sweep_id)).counts;
+      } catch (error) {
+        if (!unreachable(connection, error)) throw error;
+        if (!away) {
+          options.onProblem?.(
+            `Redis at ${connection.target.redacted} cannot be reached (${(error as Error).message}): waiting for it; results on disk are kept`,
+          );
+        }
+        away = true;
+        await pause();
+        continue;
+      }
+      if (away) options.onProblem?.(`Redis at ${connection.target.redacted} is back`);
+      away = false;
+      const live = (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0);
+      const known = Object.values(counts).reduce((a, b) => a + b, 0);
+      if (live > 0) lost = false;
+      else if (known === 0 && (await pendingShards(sweep, options.out)).length > 0) {
+        // Redis forgot the sweep (a restart without persistence): the disk says what is left.
+        if (!lost) {
+          options.onProblem?.(
+            `Redis holds no job of sweep ${sweep.sweep_id} (restarted without persistence?) and the disk lacks results: \`deepconf sweep resume ${sweep.sweep_id}\` rebuilds the queue from the sweep directory; still following`,
+          );
+        }
+        lost = true;
+      } else break;
+      await pause();
     }
     return await collector.stop({ drain: true });
   } catch (error) {
