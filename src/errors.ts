@@ -17,3 +17,15 @@ export class FileInputError extends InputError {
     super(`${file}:${line}: ${field === null ? "" : `${field}: `}${problem}`);
   }
 }
+
+/**
+ * A command that has said what it had to say and ends with a non-zero status (a sweep that did
+ * not finish): the CLI prints nothing more and exits with `code`. Setting process.exitCode would
+ * not do: the entry point sets it from runCli's return value, and in-process callers never see it.
+ */
+export class ExitStatus extends Error {
+  override readonly name = "ExitStatus";
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}

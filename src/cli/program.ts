@@ -1,6 +1,6 @@
 /** Builds the `deepconf` command line and runs it, mapping errors to exit codes. */
 import { Command, CommanderError } from "commander";
-import { InputError } from "../errors.js";
+import { ExitStatus, InputError } from "../errors.js";
 import { registerAnalyze } from "./analyze.js";
 import { registerCollect } from "./collect.js";
 import { registerDatasets } from "./datasets.js";
@@ -65,6 +65,7 @@ export async function runCli(argv: readonly string[], io: CliIO = processIO): Pr
       // Commander has already printed its message (usage, --help, --version).
       return error.exitCode === 0 ? EXIT_OK : EXIT_INPUT;
     }
+    if (error instanceof ExitStatus) return error.code;
     if (error instanceof InputError) {
       io.stderr(`deepconf: ${error.message}\n`);
       return EXIT_INPUT;

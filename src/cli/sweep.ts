@@ -1,7 +1,7 @@
 /** `deepconf sweep ...`: commander wiring, progress and Ctrl-C; the work is src/sweep's. */
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import { InputError } from "../errors.js";
+import { ExitStatus, InputError } from "../errors.js";
 import type { QueueConnection } from "../queue/producer.js";
 import type { SweepManifest } from "../sweep/directory.js";
 import { DEFAULT_SWEEP_OUT, listSweeps, loadSweep } from "../sweep/directory.js";
@@ -253,7 +253,7 @@ export function registerSweep(program: Command, io: CliIO): void {
         }
         const status = await statusOf(manifest, flags, io);
         io.stdout(flags.json ? `${JSON.stringify(report)}\n` : statusText(status));
-        if (status.state !== "done") process.exitCode = 1;
+        if (status.state !== "done") throw new ExitStatus(1);
       } finally {
         progress.stop();
         download.stop();

@@ -27,6 +27,12 @@ export interface ShardResult {
   ran: number;
 }
 
+/**
+ * How the failed reason of a shard stopped by `sweep cancel` begins: status counts such a shard
+ * as cancelled, not failed.
+ */
+export const CANCELLED_REASON = "sweep cancelled";
+
 /** Fields of one results stream entry. */
 export const RESULT_FIELDS = {
   runId: "run_id",

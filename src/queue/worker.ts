@@ -29,6 +29,7 @@ import {
 } from "./names.js";
 import { closeRedis, connectRedis, type RedisTarget, redactSecrets } from "./redis.js";
 import {
+  CANCELLED_REASON,
   parseProgress,
   RESULT_FIELDS,
   type ShardData,
@@ -291,7 +292,7 @@ export class InferenceWorker {
     const cancelKey = sweepCancelKey(this.prefix, sweepId);
     const cancel = new AbortController();
     if (await this.redis.exists(cancelKey)) {
-      throw new UnrecoverableError(`sweep ${sweepId} was cancelled before this shard started`);
+      throw new UnrecoverableError(`${CANCELLED_REASON} before this shard started`);
     }
     const fail = (error: unknown): never => {
       const message = redactSecrets((error as Error).message ?? String(error), this.target);
@@ -339,8 +340,7 @@ export class InferenceWorker {
           delivered.add(prediction.instance_id);
           state.done = delivered.size;
           await job.updateProgress(progress());
-          if (await this.redis.exists(cancelKey))
-            cancel.abort(new Error(`sweep ${sweepId} cancelled`));
+          if (await this.redis.exists(cancelKey)) cancel.abort();
         },
       };
       const stop = AbortSignal.any([
@@ -355,8 +355,12 @@ export class InferenceWorker {
       if (outcome.interrupted) {
         if (this.shutdown.signal.aborted)
           return this.handBack(job, token, delivered.size, ids.length);
-        const why = cancel.signal.aborted ? cancel.signal.reason : signal?.reason;
-        const reason = why instanceof Error ? `: ${why.message}` : "";
+        if (cancel.signal.aborted) {
+          throw new UnrecoverableError(
+            `${CANCELLED_REASON}: stopped after ${delivered.size} of ${ids.length} instances`,
+          );
+        }
+        const reason = signal?.reason instanceof Error ? `: ${signal.reason.message}` : "";
         throw new UnrecoverableError(
           `cancelled after ${delivered.size} of ${ids.length} instances${reason}`,
         );

@@ -8,15 +8,16 @@ import { createHash } from "node:crypto";
 import { Job } from "bullmq";
 import { loadRun } from "../analysis/load.js";
 import { type CollectedPrediction, type Collector, startCollector } from "../queue/collector.js";
-import { sweepCancelKey } from "../queue/names.js";
+import { sweepCancelKey, sweepJobsKey } from "../queue/names.js";
 import {
   enqueueShards,
   listWorkers,
   QueueConnection,
   type ShardJob,
+  type ShardStatus,
   shardStates,
 } from "../queue/producer.js";
-import type { ShardData } from "../queue/types.js";
+import { CANCELLED_REASON, type ShardData } from "../queue/types.js";
 import type { JobSpec } from "../runs/spec.js";
 import { runDir, type SweepManifest, shardJobSpec } from "./directory.js";
 import type { QueueView, ShardState } from "./status.js";
@@ -104,9 +105,12 @@ export interface EnqueueReport {
 
 /**
  * Enqueues every pending shard that is not already waiting or running: the first launch (every
- * shard), and `sweep resume` after Redis lost the queue (only what the disk lacks). A shard whose
- * job Redis remembers as finished but whose results the disk lacks gets a job for the missing
- * instances, since a finished job id cannot be added again.
+ * shard), and `sweep resume` after Redis lost the queue (only what the disk lacks). A shard
+ * counts as queued while any job of it (the whole shard or a part) is waiting or running, so
+ * launching or resuming during a run never adds a second job for the same instances. A shard
+ * whose jobs Redis remembers as finished, failed or cancelled while the disk lacks results gets
+ * a new job for the missing instances, and its old jobs go (a job id cannot be added twice, and
+ * an old failed job would otherwise be retried or reported).
  */
 export async function enqueuePending(
   connection: QueueConnection,
@@ -114,26 +118,35 @@ export async function enqueuePending(
   out: string,
 ): Promise<EnqueueReport> {
   const pending = await pendingShards(sweep, out);
-  const states = await shardStates(
-    connection,
-    sweep.sweep_id,
-    pending.map((p) => p.jobId),
-  );
+  const sweepJobs = (await shardStates(connection, sweep.sweep_id)).shards;
+  const listed = new Set(sweepJobs.map((s) => s.jobId));
+  // Jobs the sweep's list lacks (a list lost while its jobs stayed) are looked up by id too.
+  const unlisted = pending.map((p) => p.jobId).filter((id) => !listed.has(id));
+  const known = [...sweepJobs, ...(await shardStates(connection, sweep.sweep_id, unlisted)).shards];
+  const jobsOf = new Map<string, ShardStatus[]>();
+  for (const job of known) {
+    if (job.state === "missing") continue;
+    const key = plannedShardOf(job.jobId);
+    jobsOf.set(key, [...(jobsOf.get(key) ?? []), job]);
+  }
   const jobs: ShardJob[] = [];
   const queued: string[] = [];
-  for (const [i, p] of pending.entries()) {
-    const state = states.shards[i]?.state ?? "missing";
-    if (LIVE.has(state)) {
-      queued.push(p.jobId);
+  const stale: string[] = [];
+  for (const p of pending) {
+    const existing = jobsOf.get(p.shardJobId) ?? [];
+    const live = existing.filter((j) => LIVE.has(j.state));
+    if (live.length > 0) {
+      queued.push(...live.map((j) => j.jobId));
       continue;
     }
-    if (state !== "missing") {
-      // Finished or failed in Redis, yet the disk lacks its results (lost on the way): a job id
-      // cannot be added twice, so the old job goes and the same id is added again.
-      await (await Job.fromId<ShardData>(connection.queue, p.jobId))?.remove();
+    for (const old of existing) {
+      await (await Job.fromId<ShardData>(connection.queue, old.jobId))?.remove();
+      stale.push(old.jobId);
     }
     jobs.push({ spec: p.spec, jobId: p.jobId, priority: sweep.priority ?? undefined });
   }
+  if (stale.length > 0)
+    await connection.redis.srem(sweepJobsKey(connection.prefix, sweep.sweep_id), ...stale);
   const total = sweep.runs.reduce((s, r) => s + r.shards.length, 0);
   await connection.redis.del(sweepCancelKey(connection.prefix, sweep.sweep_id));
   const result = await enqueueShards(connection, { sweepId: sweep.sweep_id, shards: jobs });
@@ -158,7 +171,9 @@ export async function queueView(
           ? "waiting"
           : shard.state === "missing"
             ? null
-            : shard.state;
+            : shard.state === "failed" && shard.failedReason?.startsWith(CANCELLED_REASON)
+              ? "cancelled"
+              : shard.state;
     if (state === null) continue;
     const known = byShard.get(key);
     // A live job wins over a finished or failed one for the same shard.
@@ -189,9 +204,24 @@ export interface FollowOptions {
   onProblem?: (message: string) => void;
 }
 
+/** An error that means Redis cannot be reached now (ioredis reconnects by itself). */
+function unreachable(connection: QueueConnection, error: unknown): boolean {
+  return (
+    connection.redis.status !== "ready" ||
+    /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection is closed|Stream isn't writeable|max retries per request/i.test(
+      (error as Error).message,
+    )
+  );
+}
+
 /**
  * Collects the sweep's results into its run directories until no shard of it is waiting or
  * running any more, then drains what is left on the stream. Returns the collector's counts.
+ *
+ * Redis going away does not end it: it says so, and goes on once Redis is back (the collector
+ * reconnects by itself). A Redis that comes back without the sweep's jobs (restarted without
+ * persistence) while the disk still lacks results does not end it either: it says that
+ * `sweep resume` rebuilds the queue from the sweep directory, and follows the rebuilt queue.
  */
 export async function followSweep(
   connection: QueueConnection,
@@ -206,12 +236,41 @@ export async function followSweep(
     onPrediction: options.onPrediction,
     onProblem: options.onProblem,
   });
+  const pause = () => new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+  let away = false;
+  let lost = false;
   try {
     for (;;) {
       if (options.signal?.aborted) return await collector.stop();
-      const { counts } = await shardStates(connection, sweep.sweep_id);
-      if (counts.waiting + counts.active + counts.delayed === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
+      let counts: Record<string, number>;
+      try {
+        counts = (await shardStates(connection, sweep.sweep_id)).counts;
+      } catch (error) {
+        if (!unreachable(connection, error)) throw error;
+        if (!away) {
+          options.onProblem?.(
+            `Redis at ${connection.target.redacted} cannot be reached (${(error as Error).message}): waiting for it; results on disk are kept`,
+          );
+        }
+        away = true;
+        await pause();
+        continue;
+      }
+      if (away) options.onProblem?.(`Redis at ${connection.target.redacted} is back`);
+      away = false;
+      const live = (counts.waiting ?? 0) + (counts.active ?? 0) + (counts.delayed ?? 0);
+      const known = Object.values(counts).reduce((a, b) => a + b, 0);
+      if (live > 0) lost = false;
+      else if (known === 0 && (await pendingShards(sweep, options.out)).length > 0) {
+        // Redis forgot the sweep (a restart without persistence): the disk says what is left.
+        if (!lost) {
+          options.onProblem?.(
+            `Redis holds no job of sweep ${sweep.sweep_id} (restarted without persistence?) and the disk lacks results: \`deepconf sweep resume ${sweep.sweep_id}\` rebuilds the queue from the sweep directory; still following`,
+          );
+        }
+        lost = true;
+      } else break;
+      await pause();
     }
     return await collector.stop({ drain: true });
   } catch (error) {
@@ -225,15 +284,22 @@ export async function cancelSweep(connection: QueueConnection, sweep: SweepManif
   await connection.redis.set(sweepCancelKey(connection.prefix, sweep.sweep_id), "1");
   const { shards } = await shardStates(connection, sweep.sweep_id);
   let removed = 0;
+  let running = shards.filter((s) => s.state === "active").length;
   for (const shard of shards) {
     if (shard.state !== "waiting" && shard.state !== "delayed") continue;
     const job = await Job.fromId<ShardData>(connection.queue, shard.jobId);
-    if (job) {
+    if (job === undefined) continue;
+    try {
       await job.remove();
       removed++;
+    } catch (error) {
+      // A worker took it since its state was read: it is locked, and it stops by itself (the
+      // worker checks the cancel key before a shard and after each instance).
+      if (!/locked/i.test((error as Error).message)) throw error;
+      running++;
     }
   }
-  return { removed, running: shards.filter((s) => s.state === "active").length };
+  return { removed, running };
 }
 
 /** Puts the sweep's failed shards back in the queue. */

@@ -66,9 +66,15 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
-/** A redis-server of the test's own on a free port, without persistence; stop() kills it. */
-export async function startPrivateRedis(extra: string[] = []): Promise<PrivateRedis> {
-  const port = await freePort();
+/**
+ * A redis-server of the test's own on a free port (or `port`: the same one again after a kill),
+ * without persistence; stop() kills it (SIGKILL).
+ */
+export async function startPrivateRedis(
+  extra: string[] = [],
+  port?: number,
+): Promise<PrivateRedis> {
+  port ??= await freePort();
   const child = spawn(
     "redis-server",
     ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", ...extra],

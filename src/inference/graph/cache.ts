@@ -4,7 +4,7 @@
  * External weight files are linked, never copied: ONNX Runtime resolves them relative to the
  * graph file, and a 2.4 GB copy per k would be absurd.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import { link, mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
@@ -61,8 +61,9 @@ export async function augmentedGraph(
 
   const model = onnx.ModelProto.decode(await readFile(onnxPath));
   augmentDecoder(model, options.topk);
-  const staging = `${dir}.tmp-${process.pid}`;
-  await rm(staging, { recursive: true, force: true });
+  // Unique per call: two model threads of one process (two workers, a run beside a worker) may
+  // derive the same graph at once, and a shared staging folder is renamed away under the other.
+  const staging = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
   await mkdir(staging, { recursive: true });
   try {
     for (const file of externalDataFiles(model)) {
