@@ -106,7 +106,7 @@ class StreamCollector implements Collector {
   readonly done: Promise<CollectorStats>;
   private readonly key: string;
   private readonly consumer: string;
-  private readonly runs = new Map<string, { dir: RunDirectory; ids: Set<string> }>();
+  private readonly runs = new Map<string, RunDirectory>();
   /** Entries read but not written (and not acknowledged): retried later. */
   private readonly unwritten = new Set<string>();
   private readonly reported = new Set<string>();
@@ -207,7 +207,7 @@ class StreamCollector implements Collector {
     } finally {
       this.stats.pending = this.unwritten.size;
       // Release the run directories' locks: another process may write them next.
-      for (const run of this.runs.values()) run.dir.close();
+      for (const run of this.runs.values()) run.close();
       this.runs.clear();
       await closeRedis(this.client);
     }
@@ -253,14 +253,32 @@ class StreamCollector implements Collector {
     } while (cursor !== "0-0" && !this.stopping);
   }
 
-  /** Writes what can be written, then acknowledges it (and what can never be written). */
+  /**
+   * Writes what can be written, then acknowledges it (and what can never be written). A batch is
+   * written with one write and one flush per run directory, and acknowledged once on disk.
+   */
   private async handle(entries: readonly Entry[]): Promise<void> {
     const done: string[] = [];
+    const byRun = new Map<string, Array<{ id: string; prediction: PredictionRecord }>>();
     for (const [id, fields] of entries) {
-      if (await this.write(id, fields)) {
+      const parsed = this.parse(id, fields);
+      if (parsed === null) {
         done.push(id);
         this.unwritten.delete(id);
-      } else this.unwritten.add(id);
+      } else {
+        const list = byRun.get(parsed.prediction.run_id as string) ?? [];
+        list.push({ id, prediction: parsed.prediction });
+        byRun.set(parsed.prediction.run_id as string, list);
+      }
+    }
+    for (const [runId, list] of byRun) {
+      const settled = await this.writeRun(runId, list);
+      for (const { id } of list) {
+        if (settled) {
+          done.push(id);
+          this.unwritten.delete(id);
+        } else this.unwritten.add(id);
+      }
     }
     this.stats.pending = this.unwritten.size;
     if (done.length === 0) return;
@@ -269,9 +287,9 @@ class StreamCollector implements Collector {
     await tx.exec();
   }
 
-  /** True when the entry is settled (written, a duplicate, or never writable). */
-  private async write(id: string, fields: string[] | null): Promise<boolean> {
-    if (fields === null) return true; // deleted from the stream after it was read
+  /** The entry's prediction, or null when the entry is settled as it is (gone, or never writable). */
+  private parse(id: string, fields: string[] | null): { prediction: PredictionRecord } | null {
+    if (fields === null) return null; // deleted from the stream after it was read
     const record: Record<string, string> = {};
     for (let i = 0; i + 1 < fields.length; i += 2)
       record[fields[i] as string] = fields[i + 1] as string;
@@ -280,7 +298,7 @@ class StreamCollector implements Collector {
     const malformed = (why: string) => {
       this.stats.malformed++;
       this.problem(`results entry ${id} dropped: ${why}`);
-      return true;
+      return null;
     };
     if (!RUN_ID.test(runId) || runId === "." || runId === "..") {
       return malformed(`run_id "${runId.slice(0, 80)}" is not a run id`);
@@ -297,7 +315,16 @@ class StreamCollector implements Collector {
     if (prediction.instance_id !== instanceId || prediction.run_id !== runId) {
       return malformed("its prediction does not match its run_id and instance_id");
     }
+    return { prediction };
+  }
+
+  /** Writes one run's entries of a batch; true when they are settled (written or duplicates). */
+  private async writeRun(
+    runId: string,
+    list: ReadonlyArray<{ id: string; prediction: PredictionRecord }>,
+  ): Promise<boolean> {
     const runDir = join(this.options.out, runId);
+    let written: PredictionRecord[];
     try {
       let run = this.runs.get(runId);
       if (run === undefined) {
@@ -309,21 +336,28 @@ class StreamCollector implements Collector {
           );
           return false;
         }
-        run = { dir, ids: new Set(dir.finished.map((p) => p.instance_id)) };
+        run = dir;
         this.runs.set(runId, run);
       }
-      if (run.ids.has(instanceId)) {
-        this.stats.duplicates++;
-        return true;
-      }
-      await run.dir.append(prediction);
-      run.ids.add(instanceId);
+      // Instances already on disk (or twice in the batch) are not written again.
+      written = await run.appendMany(list.map((x) => x.prediction));
     } catch (error) {
       this.problem(`cannot write run ${runId}: ${(error as Error).message}`, `write:${runId}`);
       return false;
     }
-    this.stats.written++;
-    this.options.onPrediction?.({ entryId: id, runId, instanceId, runDir, prediction });
+    this.stats.written += written.length;
+    this.stats.duplicates += list.length - written.length;
+    const fresh = new Set(written);
+    for (const { id, prediction } of list) {
+      if (!fresh.has(prediction)) continue;
+      this.options.onPrediction?.({
+        entryId: id,
+        runId,
+        instanceId: prediction.instance_id,
+        runDir,
+        prediction,
+      });
+    }
     return true;
   }
 }

@@ -324,23 +324,30 @@ export class InferenceWorker {
       const sink: ResultSink = {
         finished: delivered,
         append: async (prediction) => {
-          // The stream first: once an id is in the progress, no later try sends it again.
-          await this.redis.xadd(
-            stream,
-            "*",
-            RESULT_FIELDS.runId,
-            runId,
-            RESULT_FIELDS.instanceId,
-            prediction.instance_id,
-            RESULT_FIELDS.jobId,
-            jobId,
-            RESULT_FIELDS.prediction,
-            JSON.stringify({ ...prediction, run_id: runId }),
-          );
+          // The stream first: once an id is in the progress, no later try sends it again. The
+          // cancel key is read in the same round trip.
+          const replies = await this.redis
+            .pipeline()
+            .xadd(
+              stream,
+              "*",
+              RESULT_FIELDS.runId,
+              runId,
+              RESULT_FIELDS.instanceId,
+              prediction.instance_id,
+              RESULT_FIELDS.jobId,
+              jobId,
+              RESULT_FIELDS.prediction,
+              JSON.stringify({ ...prediction, run_id: runId }),
+            )
+            .exists(cancelKey)
+            .exec();
+          const failed = replies?.find(([error]) => error !== null)?.[0];
+          if (failed || replies === null) throw failed ?? new Error("Redis dropped the reply");
           delivered.add(prediction.instance_id);
           state.done = delivered.size;
           await job.updateProgress(progress());
-          if (await this.redis.exists(cancelKey)) cancel.abort();
+          if (replies[1]?.[1] === 1) cancel.abort();
         },
       };
       const stop = AbortSignal.any([

@@ -36,6 +36,9 @@ function diskError(error: unknown, path: string): never {
 }
 
 export class RunDirectory {
+  /** Instance ids of `finished`, built on the first append. */
+  private ids: Set<string> | null = null;
+
   private constructor(
     readonly dir: string,
     readonly manifest: RunManifest,
@@ -95,19 +98,41 @@ export class RunDirectory {
    * run is not written again (a result delivered twice is kept once: the first wins).
    */
   async append(prediction: PredictionRecord): Promise<void> {
-    if (this.finished.some((p) => p.instance_id === prediction.instance_id)) return;
+    await this.appendMany([prediction]);
+  }
+
+  /**
+   * Appends several predictions with one write and one flush to disk (the collector writes a
+   * whole batch read from the stream this way), deduplicating as append does: an instance
+   * already in the run, or earlier in the same call, is not written again. Returns the
+   * predictions written, in order.
+   */
+  async appendMany(predictions: readonly PredictionRecord[]): Promise<PredictionRecord[]> {
+    this.ids ??= new Set(this.finished.map((p) => p.instance_id));
+    const fresh: PredictionRecord[] = [];
+    const batch = new Set<string>();
+    for (const p of predictions) {
+      if (this.ids.has(p.instance_id) || batch.has(p.instance_id)) continue;
+      batch.add(p.instance_id);
+      fresh.push(p);
+    }
+    if (fresh.length === 0) return fresh;
     const file = await open(this.predictionsPath, "a").catch((error) =>
       diskError(error, this.predictionsPath),
     );
     try {
-      await file.write(`${JSON.stringify(prediction)}\n`);
+      await file.writeFile(fresh.map((p) => `${JSON.stringify(p)}\n`).join(""));
       await file.datasync();
     } catch (error) {
       diskError(error, this.predictionsPath);
     } finally {
       await file.close();
     }
-    this.finished.push(prediction);
+    for (const p of fresh) {
+      this.finished.push(p);
+      this.ids.add(p.instance_id);
+    }
+    return fresh;
   }
 
   async writeSummary(summary: unknown): Promise<void> {
