@@ -34,6 +34,7 @@ import { buildTestModel, type TestModelShapeName } from "../src/inference/testmo
 import { startCollector } from "../src/queue/collector.js";
 import { resultsStreamKey } from "../src/queue/names.js";
 import { enqueueShards, QueueConnection } from "../src/queue/producer.js";
+import { deleteKeysUnder } from "../src/queue/redis.js";
 import { RESULT_FIELDS } from "../src/queue/types.js";
 import { InferenceWorker } from "../src/queue/worker.js";
 import { RunDirectory } from "../src/runs/directory.js";
@@ -426,12 +427,7 @@ try {
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 } finally {
   await connection.close();
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== "0");
+  await deleteKeysUnder(redis, prefix);
   redis.disconnect();
   rmSync(root, { recursive: true, force: true });
 }

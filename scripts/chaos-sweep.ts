@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { cacheDirFromEnv } from "../src/hf/settings.js";
+import { deleteKeysUnder } from "../src/queue/redis.js";
 import { runChaos } from "./chaos-harness.js";
 
 const { values } = parseArgs({
@@ -61,12 +62,7 @@ const [min, max] = (values["kill-every"] as string).split("-").map(Number);
 async function deleteKeys(): Promise<void> {
   const redis = new Redis(values.redis as string, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
+    await deleteKeysUnder(redis, prefix);
   } finally {
     redis.disconnect();
   }

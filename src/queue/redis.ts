@@ -224,6 +224,16 @@ async function checkServer(
   return { version, maxmemoryPolicy };
 }
 
+/** Deletes every key under `<prefix>:` and nothing else (SCAN, so Redis is never blocked). */
+export async function deleteKeysUnder(client: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
+    cursor = next;
+    if (keys.length > 0) await client.del(...keys);
+  } while (cursor !== "0");
+}
+
 /** Closes a client politely, or at once when Redis does not answer. */
 export async function closeRedis(client: Redis): Promise<void> {
   if (client.status === "end") return;

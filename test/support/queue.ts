@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { resolveParams } from "../../src/config/params.js";
+import { deleteKeysUnder } from "../../src/queue/redis.js";
 import { RunDirectory } from "../../src/runs/directory.js";
 import { type JobSpec, manifestConfig, runIdOf } from "../../src/runs/spec.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
@@ -31,12 +32,7 @@ export async function deletePrefix(prefix: string, url = SHARED_REDIS): Promise<
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== "0");
+    await deleteKeysUnder(redis, prefix);
   } finally {
     redis.disconnect();
   }
