@@ -32,6 +32,12 @@ import { testTempDir, tinyModelDir } from "../support/tiny-model.js";
 const prefix = testPrefix();
 const cacheDir = testTempDir("cache-");
 const queueFlags = ["--redis", SHARED_REDIS, "--prefix", prefix];
+
+/** `sweep launch FILE --follow` on the test's queue (with --json unless told otherwise). */
+function launchFollow(path: string, out: string, json = true) {
+  const flags = ["--out", out, "--cache-dir", cacheDir, ...queueFlags, "--follow"];
+  return deepconf("sweep", "launch", path, ...flags, ...(json ? ["--json"] : []));
+}
 let connection: QueueConnection;
 
 beforeAll(async () => {
@@ -71,18 +77,7 @@ describe("sweep launch --redis", () => {
     const out = testTempDir("sweeps-");
     const workers = await Promise.all([startWorker(), startWorker()]);
     try {
-      const launch = await deepconf(
-        "sweep",
-        "launch",
-        path,
-        "--out",
-        out,
-        "--cache-dir",
-        cacheDir,
-        ...queueFlags,
-        "--follow",
-        "--json",
-      );
+      const launch = await launchFollow(path, out);
       expect(launch.code, launch.stderr).toBe(0);
       const report = JSON.parse(launch.stdout);
       expect(Object.keys(report)).toEqual(["sweep_id", "sweep_dir", "runs", "shards"]);
@@ -147,18 +142,7 @@ describe("sweep launch --redis", () => {
     const out = testTempDir("sweeps-");
     const worker = await startWorker();
     try {
-      const launching = deepconf(
-        "sweep",
-        "launch",
-        path,
-        "--out",
-        out,
-        "--cache-dir",
-        cacheDir,
-        ...queueFlags,
-        "--follow",
-        "--json",
-      );
+      const launching = launchFollow(path, out);
       const sweep = await sweepUnder(out);
       const id = sweep.sweep_id;
       await until(async () => (await linesOnDisk(sweep, out)) >= 1, {
@@ -215,18 +199,7 @@ describe("sweep launch --redis", () => {
       const states = (await shardStates(connection, id)).shards.map((s) => s.state);
       expect(states.filter((s) => s === "waiting" || s === "active")).toHaveLength(4);
 
-      const follow = await deepconf(
-        "sweep",
-        "launch",
-        path,
-        "--out",
-        out,
-        "--cache-dir",
-        cacheDir,
-        ...queueFlags,
-        "--follow",
-        "--json",
-      );
+      const follow = await launchFollow(path, out);
       expect(follow.code, follow.stderr).toBe(0);
       const after = JSON.parse(
         (await deepconf("sweep", "status", id, "--out", out, ...queueFlags, "--json")).stdout,
@@ -256,18 +229,7 @@ describe("sweep launch --redis", () => {
     const referenceOut = await referenceLaunch(path, cacheDir);
     let worker: InferenceWorker | null = null;
     try {
-      const launching = deepconf(
-        "sweep",
-        "launch",
-        path,
-        "--out",
-        out,
-        "--cache-dir",
-        cacheDir,
-        ...queueFlags,
-        "--follow",
-        "--json",
-      );
+      const launching = launchFollow(path, out);
       const sweep = await sweepUnder(out);
       const id = sweep.sweep_id;
       await until(async () => (await shardStates(connection, id)).counts.waiting === 2, {
@@ -295,18 +257,7 @@ describe("sweep launch --redis", () => {
       const retry = await deepconf("sweep", "retry", id, "--out", out, ...queueFlags);
       expect(retry.code, retry.stderr).toBe(0);
       expect(retry.stdout).toMatch(/1 failed shards back on the queue/);
-      const follow = await deepconf(
-        "sweep",
-        "launch",
-        path,
-        "--out",
-        out,
-        "--cache-dir",
-        cacheDir,
-        ...queueFlags,
-        "--follow",
-        "--json",
-      );
+      const follow = await launchFollow(path, out);
       expect(follow.code, follow.stderr).toBe(0);
       const after = JSON.parse(
         (await deepconf("sweep", "status", id, "--out", out, ...queueFlags, "--json")).stdout,
