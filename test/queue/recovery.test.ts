@@ -13,12 +13,11 @@ import { enqueueShards, QueueConnection } from "../../src/queue/producer.js";
 import { parseProgress, type ShardResult } from "../../src/queue/types.js";
 import { InferenceWorker } from "../../src/queue/worker.js";
 import { PREDICTIONS } from "../../src/runs/directory.js";
-import { runJob } from "../../src/runs/job.js";
-import { JobResources } from "../../src/runs/resources.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
 import {
   createRunDir,
   deletePrefix,
+  inProcessPredictions,
   predictionLines,
   SHARED_REDIS,
   spawnTs,
@@ -44,16 +43,7 @@ const reference: PredictionRecord[] = [];
 beforeAll(async () => {
   connection = await QueueConnection.open(SHARED_REDIS, { prefix });
   // The in-process run to compare with (it also derives the model's graph into the cache once).
-  const resources = new JobResources({ cacheDir });
-  try {
-    await runJob(
-      spec,
-      { finished: new Set(), append: async (p) => void reference.push(p) },
-      { resources },
-    );
-  } finally {
-    await resources.close();
-  }
+  reference.push(...(await inProcessPredictions(spec, cacheDir)));
 }, 120_000);
 afterAll(async () => {
   await connection?.close();

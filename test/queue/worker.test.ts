@@ -16,13 +16,12 @@ import {
 import { parseProgress } from "../../src/queue/types.js";
 import { InferenceWorker } from "../../src/queue/worker.js";
 import { PREDICTIONS } from "../../src/runs/directory.js";
-import { runJob } from "../../src/runs/job.js";
-import { JobResources } from "../../src/runs/resources.js";
 import { runIdOf } from "../../src/runs/spec.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
 import {
   createRunDir,
   deletePrefix,
+  inProcessPredictions,
   predictionLines,
   SHARED_REDIS,
   shardOf,
@@ -108,17 +107,7 @@ describe("InferenceWorker", () => {
     expect(job?.returnvalue).toEqual({ runId: runIdOf(spec), done: 3, total: 3, ran: 3 });
 
     const onDisk = await predictionLines(join(runDir, PREDICTIONS));
-    const reference: PredictionRecord[] = [];
-    const resources = new JobResources({ cacheDir });
-    try {
-      await runJob(
-        spec,
-        { finished: new Set(), append: async (p) => void reference.push(p) },
-        { resources },
-      );
-    } finally {
-      await resources.close();
-    }
+    const reference = await inProcessPredictions(spec, cacheDir);
     expect(onDisk).toHaveLength(6);
     expect(onDisk.map(comparable).sort(byId)).toEqual(reference.map(comparable).sort(byId));
   }, 90_000);

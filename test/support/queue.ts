@@ -15,6 +15,8 @@ import { Redis } from "ioredis";
 import { resolveParams } from "../../src/config/params.js";
 import { deleteKeysUnder } from "../../src/queue/redis.js";
 import { RunDirectory } from "../../src/runs/directory.js";
+import { runJob } from "../../src/runs/job.js";
+import { JobResources } from "../../src/runs/resources.js";
 import { type JobSpec, manifestConfig, runIdOf } from "../../src/runs/spec.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
 import { tinyModelDir } from "./tiny-model.js";
@@ -217,4 +219,29 @@ export async function predictionLines(path: string): Promise<PredictionRecord[]>
     .split("\n")
     .filter((line) => line.trim() !== "")
     .map((line) => JSON.parse(line) as PredictionRecord);
+}
+
+/**
+ * The spec run to completion in this process (a fresh model cache entry, closed after): what
+ * queued runs are compared with. Calling it first also derives the model's graph once, before
+ * several workers would each do it.
+ */
+export async function inProcessPredictions(
+  spec: JobSpec,
+  cacheDir: string,
+): Promise<PredictionRecord[]> {
+  const predictions: PredictionRecord[] = [];
+  const resources = new JobResources({ cacheDir });
+  try {
+    await runJob(
+      spec,
+      { finished: new Set(), append: async (p) => void predictions.push(p) },
+      {
+        resources,
+      },
+    );
+  } finally {
+    await resources.close();
+  }
+  return predictions;
 }

@@ -16,10 +16,16 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { QueueConnection, shardStates } from "../../src/queue/producer.js";
 import { parseProgress } from "../../src/queue/types.js";
 import { InferenceWorker } from "../../src/queue/worker.js";
-import { JobResources } from "../../src/runs/resources.js";
 import { loadSweep } from "../../src/sweep/directory.js";
 import { deepconf } from "../support/cli.js";
-import { deletePrefix, SHARED_REDIS, testPrefix, tinySpec, until } from "../support/queue.js";
+import {
+  deletePrefix,
+  inProcessPredictions,
+  SHARED_REDIS,
+  testPrefix,
+  tinySpec,
+  until,
+} from "../support/queue.js";
 import {
   expectExactlyOnce,
   linesOnDisk,
@@ -43,12 +49,10 @@ let connection: QueueConnection;
 beforeAll(async () => {
   connection = await QueueConnection.open(SHARED_REDIS, { prefix });
   // Derive the model's graph into the cache once, not in every worker at the same time.
-  const resources = new JobResources({ cacheDir });
-  try {
-    await resources.model(tinySpec());
-  } finally {
-    await resources.close();
-  }
+  await inProcessPredictions(
+    { ...tinySpec(), selection: { ...tinySpec().selection, limit: 1 } },
+    cacheDir,
+  );
 }, 60_000);
 afterAll(async () => {
   await connection?.close();

@@ -7,10 +7,10 @@
  * the in-process launch of the same file.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { JobResources } from "../../src/runs/resources.js";
 import { deepconf } from "../support/cli.js";
 import {
   type Child,
+  inProcessPredictions,
   type PrivateRedis,
   spawnTs,
   startPrivateRedis,
@@ -32,12 +32,10 @@ let redis: PrivateRedis;
 beforeAll(async () => {
   redis = await startPrivateRedis();
   // The model's graph, derived once before two workers would each do it.
-  const resources = new JobResources({ cacheDir });
-  try {
-    await resources.model(tinySpec());
-  } finally {
-    await resources.close();
-  }
+  await inProcessPredictions(
+    { ...tinySpec(), selection: { ...tinySpec().selection, limit: 1 } },
+    cacheDir,
+  );
 }, 60_000);
 afterAll(async () => {
   await redis?.stop();

@@ -6,9 +6,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { runJob } from "../../src/runs/job.js";
 import { readPredictions } from "../../src/runs/predictions.js";
-import { JobResources } from "../../src/runs/resources.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
 import { loadSweep, runDir, SWEEP_MANIFEST } from "../../src/sweep/directory.js";
 import { prepareSweep, runSweepHere } from "../../src/sweep/launch.js";
@@ -17,6 +15,7 @@ import { parseSweepText } from "../../src/sweep/schema.js";
 import { sweepStatus } from "../../src/sweep/status.js";
 import { deepconf } from "../support/cli.js";
 import { FakeHub } from "../support/fake-hub.js";
+import { inProcessPredictions } from "../support/queue.js";
 import { testTempDir, tinyModelDir } from "../support/tiny-model.js";
 
 const cacheDir = testTempDir("cache-");
@@ -162,25 +161,15 @@ describe("sweep launch in this process", () => {
       shards: { waiting: 0, active: 0, done: 6, failed: 0 },
     });
 
-    const resources = new JobResources({ cacheDir });
-    try {
-      for (const run of manifest.runs) {
-        const { predictions, duplicates } = await readPredictions(
-          join(runDir(out, run.run_id), "predictions.jsonl"),
-          { mode: "read-only" },
-        );
-        expect(duplicates).toBe(0);
-        expect(predictions.every((p) => p.run_id === run.run_id)).toBe(true);
-        const direct: PredictionRecord[] = [];
-        await runJob(
-          run.spec,
-          { finished: new Set(), append: async (p) => void direct.push(p) },
-          { resources },
-        );
-        expect(predictions.map(comparable).sort(byId)).toEqual(direct.map(comparable).sort(byId));
-      }
-    } finally {
-      await resources.close();
+    for (const run of manifest.runs) {
+      const { predictions, duplicates } = await readPredictions(
+        join(runDir(out, run.run_id), "predictions.jsonl"),
+        { mode: "read-only" },
+      );
+      expect(duplicates).toBe(0);
+      expect(predictions.every((p) => p.run_id === run.run_id)).toBe(true);
+      const direct = await inProcessPredictions(run.spec, cacheDir);
+      expect(predictions.map(comparable).sort(byId)).toEqual(direct.map(comparable).sort(byId));
     }
   }, 120_000);
 
