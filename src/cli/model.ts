@@ -1,5 +1,7 @@
 /** `deepconf model ...`: commander wiring only. */
 import { type Command, Option } from "commander";
+import { cacheDirFromEnv } from "../hf/settings.js";
+import { DTYPES, type Dtype, resolveModel } from "../inference/model/index.js";
 import {
   buildTestModel,
   TEST_MODEL_SHAPE_NAMES,
@@ -7,6 +9,7 @@ import {
 } from "../inference/testmodel/index.js";
 import type { CliIO } from "./io.js";
 import { nonNegativeInteger } from "./parse.js";
+import { downloadProgress } from "./progress.js";
 
 export function registerModel(program: Command, io: CliIO): void {
   const model = program.command("model").summary("build and inspect models");
@@ -41,4 +44,25 @@ export function registerModel(program: Command, io: CliIO): void {
         );
       },
     );
+  model
+    .command("pull")
+    .summary("download a model's files into the cache (no inference)")
+    .description(
+      "Fetches what a run of MODEL needs (config, tokenizer, the ONNX file of --dtype and its " +
+        "external data) into the cache, so later runs and workers start without downloading. " +
+        "Gated models need HF_TOKEN in the environment. Nodes run it once after bootstrap.",
+    )
+    .argument("<model>", "hub id[@revision] or a local folder")
+    .addOption(new Option("--dtype <dtype>", "which ONNX file").choices([...DTYPES]).default("fp32"))
+    .option("--cache-dir <dir>", "downloads and derived graphs", cacheDirFromEnv())
+    .action(async (spec: string, flags: { dtype: Dtype; cacheDir: string }) => {
+      const progress = downloadProgress();
+      const model = await resolveModel(spec, {
+        dtype: flags.dtype,
+        cacheDir: flags.cacheDir,
+        onProgress: progress.onProgress,
+      }).finally(progress.stop);
+      const from = model.sha === undefined ? model.source : `${model.source} ${model.sha}`;
+      io.stdout(`${spec} (${flags.dtype}) ready in ${model.dir} (${from})\n`);
+    });
 }

@@ -1,5 +1,6 @@
 /** Argument parsers for commander: each returns a value or throws a one-line usage error. */
 import { InvalidArgumentError } from "commander";
+import ms from "ms";
 
 export function positiveInteger(text: string): number {
   const value = Number(text);
@@ -25,6 +26,15 @@ export function nonNegativeInteger(text: string): number {
   const value = Number(text);
   if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(value)) {
     throw new InvalidArgumentError(`expected a whole number >= 0, got "${text}"`);
+  }
+  return value;
+}
+
+/** "20m", "1.5h", "90s" to milliseconds; a unit is required ("20" alone would be 20 ms). */
+export function duration(text: string): number {
+  const value = /[a-z]\s*$/i.test(text) ? ms(text as ms.StringValue) : undefined;
+  if (value === undefined || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError(`expected a duration such as 90s, 20m or 1.5h, got "${text}"`);
   }
   return value;
 }

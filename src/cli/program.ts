@@ -14,6 +14,7 @@ import { registerReport } from "./report.js";
 import { registerRescore } from "./rescore.js";
 import { registerRun } from "./run.js";
 import { registerScaling } from "./scaling.js";
+import { registerNodes } from "./nodes.js";
 import { registerSweep } from "./sweep.js";
 import { registerWorker } from "./worker.js";
 
@@ -46,6 +47,7 @@ export function buildProgram(io: CliIO): Command {
   registerReport(program, io);
   registerSweep(program, io);
   registerWorker(program, io);
+  registerNodes(program, io);
   registerCollect(program, io);
   const configure = (command: Command) => {
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();

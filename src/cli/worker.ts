@@ -60,6 +60,7 @@ interface WorkerFlags {
   stalledInterval: number;
   maxStalled: number;
   heartbeat: number;
+  node?: string;
 }
 
 export function registerWorker(program: Command, io: CliIO): void {
@@ -107,6 +108,7 @@ export function registerWorker(program: Command, io: CliIO): void {
     )
     .option("--max-stalled <n>", "stalls a job survives before it fails", positiveInteger, 3)
     .option("--heartbeat <ms>", "heartbeat period", positiveInteger, 5000)
+    .option("--node <name>", "the rented node this worker runs on (set by `deepconf nodes`)")
     .action(async (flags: WorkerFlags) => {
       const log = (line: string) => io.stderr(`deepconf worker: ${line}\n`);
       const worker = await InferenceWorker.start({
@@ -123,6 +125,7 @@ export function registerWorker(program: Command, io: CliIO): void {
         stalledIntervalMs: flags.stalledInterval,
         maxStalledCount: flags.maxStalled,
         heartbeatMs: flags.heartbeat,
+        node: flags.node ?? null,
         log,
       });
       log(

@@ -45,6 +45,8 @@ export const RESULT_FIELDS = {
 export interface WorkerHeartbeat {
   id: string;
   host: string;
+  /** The `deepconf nodes` node it runs on, or null. */
+  node: string | null;
   pid: number;
   /** The --device override, or "spec" when each job's own device is used. */
   device: string;
@@ -55,6 +57,8 @@ export interface WorkerHeartbeat {
   models: string[];
   jobs: Array<{ jobId: string; sweepId: string; runId: string; done: number; total: number }>;
   startedAt: string;
+  /** Now while a job runs; else when the last one ended (the start, before any). */
+  lastWorkAt: string;
   heartbeatAt: string;
 }
 

@@ -64,6 +64,8 @@ export interface InferenceWorkerOptions {
   idleExitMs?: number | null;
   /** How long connecting may take (default 5 s). */
   connectTimeoutMs?: number;
+  /** The rented node this worker runs on (`deepconf nodes` matches heartbeats by it). */
+  node?: string | null;
   /** One line per event (job started, done, handed back, failed; warnings). */
   log?: (line: string) => void;
 }
@@ -101,6 +103,8 @@ export class InferenceWorker {
   private exitReason: WorkerExit = "stopped";
   private resolveExit!: (reason: WorkerExit) => void;
   private idleSince: number | null = null;
+  /** When a job last ran here (the start, at first): idle terminate counts from it. */
+  private lastWorkAt = new Date().toISOString();
   private lastError = "";
 
   private constructor(
@@ -234,6 +238,7 @@ export class InferenceWorker {
     return {
       id: this.id,
       host: hostname(),
+      node: o.node ?? null,
       pid: process.pid,
       device: o.device ?? "spec",
       deviceId: o.deviceId ?? null,
@@ -242,6 +247,7 @@ export class InferenceWorker {
       models: this.resources.loadedModels,
       jobs: this.activeJobs,
       startedAt: this.startedAt,
+      lastWorkAt: this.running.size > 0 ? new Date().toISOString() : this.lastWorkAt,
       heartbeatAt: new Date().toISOString(),
     };
   }
@@ -376,6 +382,7 @@ export class InferenceWorker {
       return { runId, done: delivered.size, total: ids.length, ran };
     } finally {
       this.running.delete(jobId);
+      this.lastWorkAt = new Date().toISOString();
     }
   }
 
