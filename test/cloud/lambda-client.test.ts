@@ -451,12 +451,17 @@ describe("launch is not idempotent", () => {
     expect(found.map((i) => i.status)).toEqual(["booting"]);
   });
 
-  it("says maybeLaunched after a proxy error page or a lost connection, never after a 4xx", async () => {
+  it("says maybeLaunched after a proxy page, a non-API answer or a lost connection, never after a 4xx", async () => {
     const { fake, client, clientWith } = await setup();
     fake.failNext(1, { status: 502, html: true, path: LAUNCH });
     const proxy = await rejection(client.launch(launchRequest()));
     expect(proxy).toMatchObject({ code: "http/502", maybeLaunched: true });
     expect(calls(fake, "POST", LAUNCH)).toHaveLength(1);
+
+    fake.failNext(1, { status: 200, html: true, path: LAUNCH });
+    const strange = await rejection(client.launch(launchRequest()));
+    expect(strange).toMatchObject({ code: "http/200", maybeLaunched: true, retryable: false });
+    expect(strange.message).toMatch(/answered HTTP 200 with something other than the API's JSON/);
 
     const lost = clientWith({ baseUrl: `http://127.0.0.1:${await closedPort()}/api/v1` });
     expect(await rejection(lost.launch(launchRequest()))).toMatchObject({

@@ -28,7 +28,13 @@
  * status, body); the key itself is only compared, never stored.
  */
 import { randomBytes } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from "node:http";
 import type { AddressInfo } from "node:net";
 import { utils } from "ssh2";
 import type {
@@ -517,7 +523,7 @@ export class FakeLambda {
     if (fault.left <= 0) this.#faults = this.#faults.filter((f) => f !== fault);
     const { status, html, code, message } = fault.spec;
     if (html) {
-      const title = `${status} ${status === 429 ? "Too Many Requests" : "Bad Gateway"}`;
+      const title = `${status} ${STATUS_CODES[status] ?? "Error"}`;
       return {
         status,
         html: `<html><head><title>${title}</title></head><body>${title}</body></html>`,
