@@ -84,6 +84,18 @@ export interface LaunchOutcome {
   failed: FailedNode[];
 }
 
+/** Letters, digits, dot, dash, underscore; room for the 6 random characters within 64. */
+export function checkNamePrefix(prefix: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(prefix)) {
+    throw new InputError(
+      `--name-prefix "${prefix}" may hold only letters, digits, ".", "-" and "_" (and start with a letter or digit)`,
+    );
+  }
+  if (prefix.length + 6 > MAX_NAME_LENGTH) {
+    throw new InputError(`--name-prefix is too long: node names are at most ${MAX_NAME_LENGTH} characters`);
+  }
+}
+
 /** Checks the plan against the catalogue and the cost guards; returns the offer. */
 export async function checkLaunch(
   context: Pick<LaunchContext, "client" | "store" | "signal">,
@@ -111,10 +123,7 @@ export async function checkLaunch(
       `${plan.type} has no capacity in ${plan.region} right now; regions with capacity: ${regions.join(", ")} (or --any-region)`,
     );
   }
-  const longest = `${plan.namePrefix}${"x".repeat(6)}`;
-  if (longest.length > MAX_NAME_LENGTH) {
-    throw new InputError(`--name-prefix is too long: names are at most ${MAX_NAME_LENGTH} characters`);
-  }
+  checkNamePrefix(plan.namePrefix);
   const price = offer.price_cents_per_hour / 100;
   const fleet = (await reconcile(client, store, plan.namePrefix, { signal })).filter(
     (node) => !isEnded(node) && node.status !== "terminating",
