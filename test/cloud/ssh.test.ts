@@ -114,6 +114,8 @@ describe("SshConnection against a real sshd", () => {
     await ssh.run(["printf", "%s", "streamed"], { onStdout: (chunk) => chunks.push(chunk) });
     expect(chunks.join("")).toBe("streamed");
 
+    await expect(ssh.run(["echo", "a\0b"])).rejects.toThrow(InputError);
+
     const failing = ssh.check(["sh", "-c", "echo first >&2; echo why it failed >&2; exit 7"]);
     await expect(failing).rejects.toBeInstanceOf(RemoteCommandError);
     await expect(failing).rejects.toThrow(/exit status 7[\s\S]*why it failed/);
@@ -305,7 +307,7 @@ describe("waitForSsh", () => {
     await expect(waiting).rejects.toThrow(/did not answer within 1 s .*ECONNREFUSED/);
   });
 
-  it("fails at once on a changed host key", async () => {
+  it("fails at once on a changed host key or an unreadable known-hosts file", async () => {
     const sshd = await startSshd({ dir: testTempDir() });
     try {
       const knownHosts = new KnownHosts(join(testTempDir(), "known_hosts"));
@@ -319,6 +321,10 @@ describe("waitForSsh", () => {
       });
       await expect(waiting).rejects.toBeInstanceOf(HostKeyChangedError);
       expect(attempts).toBe(1);
+
+      writeFileSync(knownHosts.file, "not a known-hosts line\n");
+      const unreadable = waitForSsh(sshd, { knownHosts, hostId: "pinned", timeoutMs: 10_000 });
+      await expect(unreadable).rejects.toThrow(/known_hosts:1: expected/);
     } finally {
       await sshd.dispose();
     }

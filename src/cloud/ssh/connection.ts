@@ -236,7 +236,7 @@ export class SshConnection {
   }
 
   /** Runs argv[0] with the other elements as its arguments, every one quoted. */
-  run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+  async run(argv: readonly string[], options?: ExecOptions): Promise<ExecResult> {
     return this.exec(shellCommand(argv), options);
   }
 

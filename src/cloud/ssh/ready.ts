@@ -2,12 +2,11 @@
  * Waiting for a booting node to take SSH. While it boots, connections are refused, the banner
  * never comes, or sshd is up before the user's key is installed (auth refused); only a command
  * that runs and exits 0 shows the node is usable. A changed host key is not "booting": it fails
- * at once.
+ * at once (as does any InputError, such as an unreadable known-hosts file).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { InputError } from "../../errors.js";
 import { type ConnectOptions, SshConnection, type SshTarget } from "./connection.js";
-import { HostKeyChangedError } from "./known-hosts.js";
 
 export interface WaitForSshOptions extends Pick<ConnectOptions, "knownHosts" | "hostId"> {
   timeoutMs: number;
@@ -49,7 +48,8 @@ export async function waitForSsh(
       throw new Error(`"true" on the node ended with ${result.code ?? result.signal}`);
     } catch (error) {
       connection?.close();
-      if (error instanceof HostKeyChangedError || signal?.aborted) throw error;
+      // A changed host key or an unreadable known-hosts file will not get better by waiting.
+      if (error instanceof InputError || signal?.aborted) throw error;
       lastError = error instanceof Error ? error : new Error(String(error));
     }
     const left = deadline - Date.now();

@@ -9,8 +9,8 @@
  */
 import { connect as connectTcp } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { InputError } from "../../errors.js";
 import { type ConnectOptions, SshConnection, type SshTarget } from "./connection.js";
-import { HostKeyChangedError } from "./known-hosts.js";
 
 export interface TunnelKeeperOptions
   extends Pick<ConnectOptions, "knownHosts" | "hostId" | "readyTimeoutMs" | "keepaliveCountMax"> {
@@ -29,7 +29,7 @@ export interface TunnelKeeperOptions
    * preferredRemotePort at start; always true at start without a preferred port).
    */
   onBound?(remotePort: number, isNewPort: boolean): void | Promise<void>;
-  /** The connection was lost (or, for a changed host key, given up on for good). */
+  /** The connection was lost (or, after a changed host key, given up on for good). */
   onDown?(reason: string): void;
   log?(line: string): void;
 }
@@ -152,7 +152,10 @@ export class TunnelKeeper {
     this.reconnecting = this.reconnect();
   }
 
-  /** Until connected again or stopped; only a changed host key ends it early (never retried). */
+  /**
+   * Until connected again or stopped. Only an InputError ends it early: a changed host key (or an
+   * unreadable known-hosts file) is not retried.
+   */
   private async reconnect(): Promise<void> {
     const first = this.options.reconnectDelayMs ?? 1000;
     const cap = this.options.maxReconnectDelayMs ?? 30_000;
@@ -165,14 +168,14 @@ export class TunnelKeeper {
         return;
       } catch (error) {
         if (this.stopped) return;
-        if (error instanceof HostKeyChangedError) return this.giveUp(error);
+        if (error instanceof InputError) return this.giveUp(error);
         this.log(`reconnect attempt ${attempt} failed: ${(error as Error).message}`);
       }
       delay = Math.min(delay * 2, cap);
     }
   }
 
-  private giveUp(error: HostKeyChangedError): void {
+  private giveUp(error: InputError): void {
     this.failure = error;
     this.log(`giving up: ${error.message}`);
     this.options.onDown?.(error.message);
