@@ -13,7 +13,8 @@ import {
   redactRedisUrl,
   redactSecrets,
 } from "../../src/queue/redis.js";
-import { freePort, type PrivateRedis, spawnTs, startPrivateRedis } from "../support/queue.js";
+import { freePort } from "../support/ports.js";
+import { type PrivateRedis, spawnTs, startPrivateRedis } from "../support/queue.js";
 import { testTempDir } from "../support/tiny-model.js";
 
 const PASSWORD = "s3cret-Pa55word";

@@ -1,7 +1,8 @@
 /**
  * Runs once before all test files: one temporary root for every file the tests write (removed
- * at the end), the tiny Qwen3 test model built once into it, and a Redis on 127.0.0.1:6379 for
- * the queue tests (started by scripts/ensure-redis.sh when none answers).
+ * at the end), the tiny Qwen3 test model built once into it, a Redis on 127.0.0.1:6379 for
+ * the queue tests (started by scripts/ensure-redis.sh when none answers) and OpenSSH's sshd for
+ * the SSH tests (installed by scripts/ensure-sshd.sh when missing; the tests start their own).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -30,8 +31,22 @@ function ensureRedis(): void {
   }
 }
 
+/** Installs OpenSSH's server when missing; test/support/sshd.ts starts private instances. */
+function ensureSshd(): void {
+  const script = fileURLToPath(new URL("../../scripts/ensure-sshd.sh", import.meta.url));
+  try {
+    execFileSync("bash", [script], { stdio: ["ignore", "inherit", "inherit"], timeout: 300_000 });
+  } catch {
+    throw new Error(
+      "the SSH tests need OpenSSH's server at /usr/sbin/sshd and scripts/ensure-sshd.sh could " +
+        "not install it (apt-get install openssh-server)",
+    );
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => void> {
   ensureRedis();
+  ensureSshd();
   const root = mkdtempSync(join(tmpdir(), "deepconf-test-"));
   const tiny = join(root, "models", "qwen3-tiny");
   await buildTestModel({ out: tiny, shape: "tiny", seed: 1 });

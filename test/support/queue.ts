@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
@@ -19,6 +19,7 @@ import { runJob } from "../../src/runs/job.js";
 import { JobResources } from "../../src/runs/resources.js";
 import { type JobSpec, manifestConfig, runIdOf } from "../../src/runs/spec.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
+import { freePort } from "./ports.js";
 import { tinyModelDir } from "./tiny-model.js";
 
 export const SHARED_REDIS = "redis://127.0.0.1:6379";
@@ -42,19 +43,6 @@ export async function deletePrefix(prefix: string, url = SHARED_REDIS): Promise<
 
 export function redisClient(url = SHARED_REDIS): Redis {
   return new Redis(url, { maxRetriesPerRequest: 1 });
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export interface PrivateRedis {
