@@ -53,7 +53,9 @@ export function registerModel(program: Command, io: CliIO): void {
         "Gated models need HF_TOKEN in the environment. Nodes run it once after bootstrap.",
     )
     .argument("<model>", "hub id[@revision] or a local folder")
-    .addOption(new Option("--dtype <dtype>", "which ONNX file").choices([...DTYPES]).default("fp32"))
+    .addOption(
+      new Option("--dtype <dtype>", "which ONNX file").choices([...DTYPES]).default("fp32"),
+    )
     .option("--cache-dir <dir>", "downloads and derived graphs", cacheDirFromEnv())
     .action(async (spec: string, flags: { dtype: Dtype; cacheDir: string }) => {
       const progress = downloadProgress();

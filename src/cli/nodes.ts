@@ -1,6 +1,5 @@
 /** `deepconf nodes ...`: commander wiring and Ctrl-C; the work is src/cloud/nodes'. */
 import { type Command, Option } from "commander";
-import { ExitStatus, InputError } from "../errors.js";
 import {
   attachCommand,
   fleet,
@@ -15,6 +14,7 @@ import {
 } from "../cloud/nodes/commands.js";
 import { costText, listText, typesText } from "../cloud/nodes/render.js";
 import { DEFAULT_NAME_PREFIX, openNodesSession } from "../cloud/nodes/session.js";
+import { ExitStatus, InputError } from "../errors.js";
 import { DEFAULT_PREFIX } from "../queue/names.js";
 import type { CliIO } from "./io.js";
 import { duration, numberIn, positiveInteger } from "./parse.js";
@@ -40,7 +40,9 @@ function interrupts(io: CliIO, what: string) {
   const handler = (signal: NodeJS.Signals) => {
     count += 1;
     if (count > 1) {
-      io.stderr(`deepconf: ${signal} again: exiting now; check \`deepconf nodes list\` for nodes that still bill\n`);
+      io.stderr(
+        `deepconf: ${signal} again: exiting now; check \`deepconf nodes list\` for nodes that still bill\n`,
+      );
       process.exit(130);
     }
     io.stderr(`deepconf: ${signal}: ${what} (send it again to exit at once)\n`);
@@ -113,16 +115,36 @@ export function registerNodes(program: Command, io: CliIO): void {
     .option("--ssh-user <user>", "login on the node", "ubuntu")
     .option("--ssh-port <port>", "SSH port on the node", positiveInteger, 22)
     .option("--max-hourly <usd>", "refuse a launch that takes the fleet above this $/h", money)
-    .option("--budget <usd>", "refuse launches once the fleet has cost this; terminate all at it", money)
-    .option("--idle-terminate <duration>", "terminate a node after this long without work (e.g. 20m)", duration)
+    .option(
+      "--budget <usd>",
+      "refuse launches once the fleet has cost this; terminate all at it",
+      money,
+    )
+    .option(
+      "--idle-terminate <duration>",
+      "terminate a node after this long without work (e.g. 20m)",
+      duration,
+    )
     .option("--keep-on-failure", "leave a node that failed to come up running (it bills)")
     .option("--ready-timeout <duration>", "limit for active + SSH ready", duration, 15 * 60_000)
-    .option("--worker-timeout <duration>", "limit for the worker's first heartbeat", duration, 10 * 60_000)
-    .addOption(new Option("--device <device>", "the worker's device").choices(["cuda", "cpu"]).default("cuda"))
+    .option(
+      "--worker-timeout <duration>",
+      "limit for the worker's first heartbeat",
+      duration,
+      10 * 60_000,
+    )
+    .addOption(
+      new Option("--device <device>", "the worker's device")
+        .choices(["cuda", "cpu"])
+        .default("cuda"),
+    )
     .option("--pull <model...>", "hub models to download on the node before the worker starts")
     .option("--dtype <dtype>", "ONNX precision of --pull models", "fp32")
     .option("--remote-dir <dir>", "folder on the node (under its home unless absolute)", "deepconf")
-    .option("--redis <url>", "our Redis, reached by the workers through the tunnel (default: $REDIS_URL)")
+    .option(
+      "--redis <url>",
+      "our Redis, reached by the workers through the tunnel (default: $REDIS_URL)",
+    )
     .option("--prefix <prefix>", "queue key prefix in Redis", DEFAULT_PREFIX)
     .option("--detach", "exit once the workers are up (they wait for `nodes attach`)")
     .option("--json", 'print {"nodes": [...], "failed": [...]} on stdout')
@@ -232,10 +254,14 @@ export function registerNodes(program: Command, io: CliIO): void {
     .option("--json", "per node and the total as JSON")
     .action(async (flags: CommonFlags) => {
       const session = openNodesSession();
-      const list = (await fleet(session, flags.namePrefix, true)).filter((n) => n.record !== null || n.costUsd !== null);
+      const list = (await fleet(session, flags.namePrefix, true)).filter(
+        (n) => n.record !== null || n.costUsd !== null,
+      );
       if (flags.json) {
         const total = list.reduce((sum, n) => sum + (n.costUsd ?? 0), 0);
-        io.stdout(`${JSON.stringify({ nodes: list.map((n) => nodeJson(n)), total_usd: Number(total.toFixed(4)) }, null, 2)}\n`);
+        io.stdout(
+          `${JSON.stringify({ nodes: list.map((n) => nodeJson(n)), total_usd: Number(total.toFixed(4)) }, null, 2)}\n`,
+        );
       } else io.stdout(costText(list));
     });
 
@@ -246,11 +272,19 @@ export function registerNodes(program: Command, io: CliIO): void {
     .argument("[command...]", "command to run (after --); none: an interactive login")
     .addOption(prefixOption())
     .option("--ssh-key-file <path>", "private key (default: the one the node was launched with)")
-    .action(async (name: string, command: string[], flags: CommonFlags & { sshKeyFile?: string }) => {
-      const session = openNodesSession();
-      const node = pickNode(await fleet(session, flags.namePrefix), name);
-      await sshCommand(session, node, command, { stdout: io.stdout, stderr: io.stderr }, { sshKeyFile: flags.sshKeyFile });
-    });
+    .action(
+      async (name: string, command: string[], flags: CommonFlags & { sshKeyFile?: string }) => {
+        const session = openNodesSession();
+        const node = pickNode(await fleet(session, flags.namePrefix), name);
+        await sshCommand(
+          session,
+          node,
+          command,
+          { stdout: io.stdout, stderr: io.stderr },
+          { sshKeyFile: flags.sshKeyFile },
+        );
+      },
+    );
 
   nodes
     .command("logs")
@@ -260,21 +294,31 @@ export function registerNodes(program: Command, io: CliIO): void {
     .option("--follow", "keep printing new lines until Ctrl-C")
     .option("--lines <n>", "lines from the end", positiveInteger, 100)
     .option("--supervisor", "the supervisor's log (restarts) instead of the worker's")
-    .action(async (name: string, flags: CommonFlags & { follow?: boolean; lines: number; supervisor?: boolean }) => {
-      const session = openNodesSession();
-      const node = pickNode(await fleet(session, flags.namePrefix), name);
-      const following = interrupts(io, "stopping");
-      try {
-        await logsCommand(
-          session,
-          node,
-          { lines: flags.lines, follow: flags.follow === true, supervisor: flags.supervisor === true, signal: following.signal },
-          io.stdout,
-        );
-      } finally {
-        following.release();
-      }
-    });
+    .action(
+      async (
+        name: string,
+        flags: CommonFlags & { follow?: boolean; lines: number; supervisor?: boolean },
+      ) => {
+        const session = openNodesSession();
+        const node = pickNode(await fleet(session, flags.namePrefix), name);
+        const following = interrupts(io, "stopping");
+        try {
+          await logsCommand(
+            session,
+            node,
+            {
+              lines: flags.lines,
+              follow: flags.follow === true,
+              supervisor: flags.supervisor === true,
+              signal: following.signal,
+            },
+            io.stdout,
+          );
+        } finally {
+          following.release();
+        }
+      },
+    );
 
   nodes
     .command("terminate")
@@ -294,11 +338,18 @@ export function registerNodes(program: Command, io: CliIO): void {
         return;
       }
       const out = output(io);
-      const outcomes = await terminateCommand(session, chosen, { graceful: flags.now !== true }, out);
+      const outcomes = await terminateCommand(
+        session,
+        chosen,
+        { graceful: flags.now !== true },
+        out,
+      );
       if (flags.json) io.stdout(`${JSON.stringify({ nodes: outcomes }, null, 2)}\n`);
       else
         for (const o of outcomes)
-          io.stdout(`${o.name ?? o.id} (${o.id}): ${o.terminated ? `terminated (${o.status})` : "NOT terminated: it may still bill"}\n`);
+          io.stdout(
+            `${o.name ?? o.id} (${o.id}): ${o.terminated ? `terminated (${o.status})` : "NOT terminated: it may still bill"}\n`,
+          );
       if (outcomes.some((o) => !o.terminated)) throw new ExitStatus(1);
     });
 }

@@ -8,13 +8,13 @@ import { registerFigures } from "./figures.js";
 import { registerGenerate } from "./generate.js";
 import { type CliIO, processIO } from "./io.js";
 import { registerModel } from "./model.js";
+import { registerNodes } from "./nodes.js";
 import { registerRefusal } from "./refusal.js";
 import { registerReplay } from "./replay.js";
 import { registerReport } from "./report.js";
 import { registerRescore } from "./rescore.js";
 import { registerRun } from "./run.js";
 import { registerScaling } from "./scaling.js";
-import { registerNodes } from "./nodes.js";
 import { registerSweep } from "./sweep.js";
 import { registerWorker } from "./worker.js";
 

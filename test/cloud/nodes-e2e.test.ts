@@ -12,7 +12,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { QueueConnection, listWorkers } from "../../src/queue/producer.js";
+import { listWorkers, QueueConnection } from "../../src/queue/producer.js";
 import { BUILTIN_MODEL } from "../../src/runs/spec.js";
 import { deepconf } from "../support/cli.js";
 import { FakeLambda } from "../support/fake-lambda.js";
@@ -162,8 +162,18 @@ describe("deepconf nodes against the stand-in API and a real sshd", () => {
     const reference = await referenceLaunch(sweepFile, cacheDir);
     const out = testTempDir("nodes-e2e-out-");
     const follow = deepconf(
-      "sweep", "launch", sweepFile, "--out", out, "--cache-dir", cacheDir,
-      "--redis", SHARED_REDIS, "--prefix", prefix, "--follow",
+      "sweep",
+      "launch",
+      sweepFile,
+      "--out",
+      out,
+      "--cache-dir",
+      cacheDir,
+      "--redis",
+      SHARED_REDIS,
+      "--prefix",
+      prefix,
+      "--follow",
     );
     const sweep = await sweepUnder(out);
     await until(async () => (await linesOnDisk(sweep, out)) > 0, {
@@ -176,26 +186,64 @@ describe("deepconf nodes against the stand-in API and a real sshd", () => {
     await expectExactlyOnce(sweep, out, reference);
     expect(launch.output()).toMatch(/connection lost|reconnect/i);
 
-    const list = await deepconf("nodes", "list", "--name-prefix", "e2e-", "--prefix", prefix, "--json");
+    const list = await deepconf(
+      "nodes",
+      "list",
+      "--name-prefix",
+      "e2e-",
+      "--prefix",
+      prefix,
+      "--json",
+    );
     expect(list.code, list.stderr).toBe(0);
     const listed = JSON.parse(list.stdout).nodes;
     expect(listed).toHaveLength(1);
     const node = listed[0];
-    expect(node).toMatchObject({ status: "active", stage: "ready", type: "gpu_1x_a10", ip: "127.0.0.1" });
+    expect(node).toMatchObject({
+      status: "active",
+      stage: "ready",
+      type: "gpu_1x_a10",
+      ip: "127.0.0.1",
+    });
     expect(node.cost_usd).toBeGreaterThan(0);
     expect(node.workers).toHaveLength(1);
 
-    const ssh = await deepconf("nodes", "ssh", node.name, "--name-prefix", "e2e-", "--", "echo", "hi from", "$(hostname)");
+    const ssh = await deepconf(
+      "nodes",
+      "ssh",
+      node.name,
+      "--name-prefix",
+      "e2e-",
+      "--",
+      "echo",
+      "hi from",
+      "$(hostname)",
+    );
     expect(ssh.code, ssh.stderr).toBe(0);
     expect(ssh.stdout.trim()).toMatch(/^hi from \S+$/);
-    const logs = await deepconf("nodes", "logs", node.name, "--name-prefix", "e2e-", "--lines", "200");
+    const logs = await deepconf(
+      "nodes",
+      "logs",
+      node.name,
+      "--name-prefix",
+      "e2e-",
+      "--lines",
+      "200",
+    );
     expect(logs.code, logs.stderr).toBe(0);
     expect(logs.stdout).toMatch(/job .*: done/);
 
     const cost = await deepconf("nodes", "cost", "--name-prefix", "e2e-", "--json");
     expect(JSON.parse(cost.stdout).total_usd).toBeGreaterThan(0);
 
-    const terminate = await deepconf("nodes", "terminate", "--all", "--name-prefix", "e2e-", "--json");
+    const terminate = await deepconf(
+      "nodes",
+      "terminate",
+      "--all",
+      "--name-prefix",
+      "e2e-",
+      "--json",
+    );
     expect(terminate.code, terminate.stderr).toBe(0);
     expect(JSON.parse(terminate.stdout).nodes).toEqual([
       expect.objectContaining({ id: node.id, terminated: true }),

@@ -116,13 +116,15 @@ export async function bootstrapNode(
   options: BootstrapOptions,
 ): Promise<BootstrapResult> {
   const { signal, note } = options;
-  const dir = (await runScript(connection, "creating the node folder", PREPARE_DIR, [
-    options.remoteDir,
-  ])).trim();
+  const dir = (
+    await runScript(connection, "creating the node folder", PREPARE_DIR, [options.remoteDir])
+  ).trim();
 
   const version = options.nodeVersion ?? process.version;
   const major = version.replace(/^v/, "").split(".")[0] ?? "";
-  let nodeBin = (await runScript(connection, "looking for Node.js", FIND_NODE, [dir, major])).trim();
+  let nodeBin = (
+    await runScript(connection, "looking for Node.js", FIND_NODE, [dir, major])
+  ).trim();
   if (nodeBin === "") {
     note(`installing Node.js ${version} (official tarball, checksum verified)`);
     const out = await runScript(
@@ -138,7 +140,9 @@ export async function bootstrapNode(
   const { bundle } = options;
   note(`uploading the project (${bundle.files} files, ${(bundle.bytes / 2 ** 20).toFixed(1)} MiB)`);
   await connection.upload(bundle.file, `${dir}/bundle-${bundle.hash}.tgz`);
-  note(`installing runtime dependencies (npm ci --omit=dev${options.device === "cuda" ? ", CUDA provider" : ""})`);
+  note(
+    `installing runtime dependencies (npm ci --omit=dev${options.device === "cuda" ? ", CUDA provider" : ""})`,
+  );
   const installOut = await runScript(
     connection,
     "installing the project (npm ci)",

@@ -91,7 +91,11 @@ export async function buildBundle(options: { note?: (line: string) => void } = {
   const digest = createHash("sha256");
   for (const file of files) {
     digest.update(`${file}\0`);
-    digest.update(createHash("sha256").update(readFileSync(join(root, file))).digest());
+    digest.update(
+      createHash("sha256")
+        .update(readFileSync(join(root, file)))
+        .digest(),
+    );
   }
   const hash = digest.digest("hex").slice(0, 16);
   const dir = await mkdtemp(join(tmpdir(), "deepconf-bundle-"));

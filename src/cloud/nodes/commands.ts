@@ -26,7 +26,7 @@ import {
   terminateNodes,
 } from "./fleet.js";
 import { NodeHolder, openTunnel } from "./keeper.js";
-import { type LaunchPlan, launchNodes } from "./launch.js";
+import { checkLaunch, type LaunchPlan, launchNodes } from "./launch.js";
 import { REMOTE, STOP_SUPERVISOR } from "./remote-scripts.js";
 import type { NodesSession } from "./session.js";
 import { localKey, registeredKeyName } from "./ssh-key.js";
@@ -52,9 +52,10 @@ export async function workersIfReachable(
   queuePrefix: string,
 ): Promise<WorkerHeartbeat[] | null> {
   if (redisUrl === undefined) return null;
-  const queue = await QueueConnection.open(redisUrl, { prefix: queuePrefix, timeoutMs: 2000 }).catch(
-    () => null,
-  );
+  const queue = await QueueConnection.open(redisUrl, {
+    prefix: queuePrefix,
+    timeoutMs: 2000,
+  }).catch(() => null);
   if (queue === null) return null;
   try {
     return await listWorkers(queue);
@@ -68,7 +69,9 @@ export function pickNode(nodes: FleetNode[], idOrName: string): FleetNode {
   const node = findNode(nodes, idOrName);
   if (node === undefined) {
     const names = nodes.map((n) => n.name ?? n.id).join(", ") || "none";
-    throw new InputError(`no live node "${idOrName}" (live nodes: ${names}); see deepconf nodes list`);
+    throw new InputError(
+      `no live node "${idOrName}" (live nodes: ${names}); see deepconf nodes list`,
+    );
   }
   return node;
 }
@@ -119,7 +122,9 @@ export interface LaunchCommandOptions {
 function redisForNodes(url: string, out: NodesOutput): RedisTarget {
   const target = parseRedisUrl(url);
   if (target.tls) {
-    throw new InputError("rediss:// cannot go through the SSH tunnel: give the plain redis:// address");
+    throw new InputError(
+      "rediss:// cannot go through the SSH tunnel: give the plain redis:// address",
+    );
   }
   if (target.password === undefined) {
     out.warn(
@@ -150,6 +155,8 @@ export async function launchCommand(
     warn: out.warn,
   });
   try {
+    // The guards first: a refused launch leaves nothing behind, not even a registered key.
+    const offer = await checkLaunch({ client, store, signal: options.signal }, options.plan);
     const key = localKey(options.sshKeyFile, session.home.keyFile);
     const keyName = await registeredKeyName(client, key, options.sshKeyName, options.signal);
     const hfToken = tokenFromEnv(options.env ?? process.env);
@@ -160,7 +167,9 @@ export async function launchCommand(
       keyFile: key.file,
       workerEnv: hfToken === null ? {} : { HF_TOKEN: hfToken },
     };
-    out.info(`[${elapsed()}] ${plan.count} x ${plan.type}, SSH key "${keyName}", API key from ${session.keySource}`);
+    out.info(
+      `[${elapsed()}] ${plan.count} x ${plan.type}, SSH key "${keyName}", API key from ${session.keySource}`,
+    );
     const outcome = await launchNodes(
       {
         client,
@@ -182,6 +191,7 @@ export async function launchCommand(
         },
       },
       plan,
+      offer,
     );
     for (const node of outcome.launched) holder.add(node.record, node.tunnel);
     const launchedJson = outcome.launched.map(({ record }) => ({
@@ -205,11 +215,19 @@ export async function launchCommand(
       out.stdout(`${JSON.stringify({ nodes: launchedJson, failed: failedJson }, null, 2)}\n`);
     } else {
       for (const n of launchedJson) {
-        out.stdout(`${n.name} (${n.id}) ready: ${n.type} in ${n.region} at ${n.ip}, ${usd(n.price_per_hour)}/h\n`);
+        out.stdout(
+          `${n.name} (${n.id}) ready: ${n.type} in ${n.region} at ${n.ip}, ${usd(n.price_per_hour)}/h\n`,
+        );
       }
       for (const f of failedJson) {
         const fate =
-          f.id === null ? "nothing was launched" : f.kept_running ? `${f.id} KEPT RUNNING (bills)` : f.terminated ? `${f.id} terminated` : `${f.id} MAY STILL BILL`;
+          f.id === null
+            ? "nothing was launched"
+            : f.kept_running
+              ? `${f.id} KEPT RUNNING (bills)`
+              : f.terminated
+                ? `${f.id} terminated`
+                : `${f.id} MAY STILL BILL`;
         out.stdout(`${f.name}: failed (${f.error.split("\n")[0]}); ${fate}\n`);
       }
     }
@@ -276,7 +294,8 @@ export async function attachCommand(
     (n) => n.record !== null && n.status === "active",
   );
   const chosen = options.all ? nodes : options.names.map((name) => pickNode(nodes, name));
-  if (chosen.length === 0) throw new InputError("no running node of ours to attach to (deepconf nodes list)");
+  if (chosen.length === 0)
+    throw new InputError("no running node of ours to attach to (deepconf nodes list)");
   const redis = redisForNodes(options.redisUrl, out);
   const queue = await QueueConnection.open(options.redisUrl, { prefix: options.queuePrefix });
   const started = Date.now();
@@ -321,7 +340,8 @@ export async function connectNode(
   node: FleetNode,
   sshKeyFile?: string,
 ): Promise<SshConnection> {
-  if (node.ip === null) throw new InputError(`${node.name ?? node.id} has no IP address (status ${node.status})`);
+  if (node.ip === null)
+    throw new InputError(`${node.name ?? node.id} has no IP address (status ${node.status})`);
   const record = node.record;
   const key = localKey(sshKeyFile ?? record?.ssh.keyFile, session.home.keyFile);
   return SshConnection.connect(
@@ -396,7 +416,9 @@ async function interactiveShell(session: NodesSession, node: FleetNode, sshKeyFi
         { stdio: "inherit" },
       );
       child.on("error", (error) =>
-        reject(new InputError(`cannot run ssh (${error.message}): give a command after -- instead`)),
+        reject(
+          new InputError(`cannot run ssh (${error.message}): give a command after -- instead`),
+        ),
       );
       child.on("exit", (status) => resolve(status ?? 255));
     });
@@ -414,11 +436,21 @@ export async function logsCommand(
   write: (text: string) => void,
 ): Promise<void> {
   const record = node.record;
-  if (record === null) throw new InputError(`${node.name ?? node.id} was not launched from here: its log location is unknown`);
+  if (record === null)
+    throw new InputError(
+      `${node.name ?? node.id} was not launched from here: its log location is unknown`,
+    );
   const file = `${record.remoteDir}/${options.supervisor ? REMOTE.supervisorLog : REMOTE.workerLog}`;
   const connection = await connectNode(session, node);
   try {
-    const argv = ["tail", "-n", String(options.lines), ...(options.follow ? ["-F"] : []), "--", file];
+    const argv = [
+      "tail",
+      "-n",
+      String(options.lines),
+      ...(options.follow ? ["-F"] : []),
+      "--",
+      file,
+    ];
     await connection.exec(shellCommand(argv), {
       onStdout: write,
       onStderr: write,
@@ -449,12 +481,18 @@ export async function terminateCommand(
           const connection = await connectNode(session, node).catch(() => null);
           if (connection === null) return;
           try {
-            await runScript(connection, "stopping the worker", STOP_SUPERVISOR, [
-              (node.record as NonNullable<FleetNode["record"]>).remoteDir,
-            ], { timeoutMs: 30_000 });
+            await runScript(
+              connection,
+              "stopping the worker",
+              STOP_SUPERVISOR,
+              [(node.record as NonNullable<FleetNode["record"]>).remoteDir],
+              { timeoutMs: 30_000 },
+            );
             out.info(`${node.name}: worker stopped (its job, if any, is back in the queue)`);
           } catch (error) {
-            out.info(`${node.name}: could not stop the worker first (${(error as Error).message.split("\n")[0]})`);
+            out.info(
+              `${node.name}: could not stop the worker first (${(error as Error).message.split("\n")[0]})`,
+            );
           } finally {
             await connection.close();
           }
@@ -468,7 +506,10 @@ export async function terminateCommand(
     { log: out.info },
   );
   for (const o of outcomes) if (o.terminated) session.knownHosts.forget(o.id);
-  const warning = stillBillingWarning(outcomes, (id) => nodes.find((n) => n.id === id)?.priceCentsPerHour ?? null);
+  const warning = stillBillingWarning(
+    outcomes,
+    (id) => nodes.find((n) => n.id === id)?.priceCentsPerHour ?? null,
+  );
   if (warning !== null) out.warn(warning);
   return outcomes;
 }

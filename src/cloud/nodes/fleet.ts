@@ -3,8 +3,9 @@
  * about what exists and bills, and every `deepconf nodes` command starts by reconciling with it.
  * Also the one way nodes end: terminate, re-read, retry, and say loudly what may still bill.
  */
-import type { Clock } from "../lambda/clock.js";
+
 import type { LambdaClient } from "../lambda/client.js";
+import type { Clock } from "../lambda/clock.js";
 import { LambdaApiError } from "../lambda/errors.js";
 import type { Instance, InstanceStatus } from "../lambda/types.js";
 import { costUsd, usd } from "./cost.js";

@@ -4,11 +4,12 @@
  * guards that need a running process: idle terminate and the budget. `nodes launch` holds its
  * nodes this way until Ctrl-C; `nodes attach` picks recorded nodes up again.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { QueueConnection } from "../../queue/producer.js";
 import { listWorkers } from "../../queue/producer.js";
 import type { RedisTarget } from "../../queue/redis.js";
-import type { Clock } from "../lambda/clock.js";
 import type { LambdaClient } from "../lambda/client.js";
+import type { Clock } from "../lambda/clock.js";
 import type { KnownHosts } from "../ssh/known-hosts.js";
 import { TunnelKeeper } from "../ssh/tunnel.js";
 import { restartWorker, writeRedisEnv } from "./bootstrap.js";
@@ -31,7 +32,11 @@ export interface TunnelContext {
 export function nodeRedisUrl(target: RedisTarget, port: number): string {
   const user = target.username === undefined ? "" : encodeURIComponent(target.username);
   const auth =
-    target.password === undefined ? (user ? `${user}@` : "") : `${user}:${encodeURIComponent(target.password)}@`;
+    target.password === undefined
+      ? user
+        ? `${user}@`
+        : ""
+      : `${user}:${encodeURIComponent(target.password)}@`;
   return `redis://${auth}127.0.0.1:${port}/${target.db}`;
 }
 
@@ -42,7 +47,10 @@ const WORKER_RUNNING = new Set<NodeRecord["stage"]>(["starting-worker", "ready"]
  * Opens `record`'s tunnel (its recorded port first). Each bind records the port; a port that
  * differs from the node's redis.env rewrites it and restarts the worker.
  */
-export async function openTunnel(record: NodeRecord, context: TunnelContext): Promise<TunnelKeeper> {
+export async function openTunnel(
+  record: NodeRecord,
+  context: TunnelContext,
+): Promise<TunnelKeeper> {
   const { store, log } = context;
   if (record.ip === null) throw new Error(`${record.name} has no IP address yet`);
   const keeper: TunnelKeeper = new TunnelKeeper({
@@ -122,12 +130,11 @@ export class NodeHolder {
   async run(signal: AbortSignal): Promise<void> {
     const every = this.options.checkMs ?? 30_000;
     while (!signal.aborted && this.held.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, every);
-        signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-      });
+      await sleep(every, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) break;
-      await this.check().catch((error: Error) => this.options.log(`check failed: ${error.message}`));
+      await this.check().catch((error: Error) =>
+        this.options.log(`check failed: ${error.message}`),
+      );
     }
   }
 
@@ -156,7 +163,9 @@ export class NodeHolder {
         0,
       );
       if (spent >= budgetUsd) {
-        log(`budget ${usd(budgetUsd)} reached (${usd(spent)} spent): terminating ${live.length} node(s)`);
+        log(
+          `budget ${usd(budgetUsd)} reached (${usd(spent)} spent): terminating ${live.length} node(s)`,
+        );
         await this.terminate(live.map((r) => r.id));
         return;
       }
@@ -176,11 +185,16 @@ export class NodeHolder {
       const held = this.held.get(record.id);
       let lastWork = Math.max(held?.since ?? now, Date.parse(record.readyAt ?? record.launchedAt));
       for (const worker of mine) {
-        lastWork = Math.max(lastWork, worker.state === "busy" ? now : Date.parse(worker.lastWorkAt));
+        lastWork = Math.max(
+          lastWork,
+          worker.state === "busy" ? now : Date.parse(worker.lastWorkAt),
+        );
       }
       const limit = record.idleTerminateMs as number;
       if (now - lastWork >= limit) {
-        log(`${record.name}: no work for ${duration(now - lastWork)} (idle terminate ${duration(limit)}): terminating`);
+        log(
+          `${record.name}: no work for ${duration(now - lastWork)} (idle terminate ${duration(limit)}): terminating`,
+        );
         idle.push(record.id);
       }
     }

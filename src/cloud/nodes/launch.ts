@@ -12,8 +12,8 @@ import { LambdaApiError } from "../lambda/errors.js";
 import type { InstanceTypeOffer } from "../lambda/types.js";
 import type { SshConnection } from "../ssh/connection.js";
 import { waitForSsh } from "../ssh/ready.js";
-import type { TunnelKeeper } from "../ssh/tunnel.js";
 import { shellCommand } from "../ssh/shell.js";
+import type { TunnelKeeper } from "../ssh/tunnel.js";
 import { type BootstrapResult, bootstrapNode, probeGpu, startWorker } from "./bootstrap.js";
 import type { Bundle } from "./bundle.js";
 import { usd } from "./cost.js";
@@ -92,14 +92,16 @@ export function checkNamePrefix(prefix: string): void {
     );
   }
   if (prefix.length + 6 > MAX_NAME_LENGTH) {
-    throw new InputError(`--name-prefix is too long: node names are at most ${MAX_NAME_LENGTH} characters`);
+    throw new InputError(
+      `--name-prefix is too long: node names are at most ${MAX_NAME_LENGTH} characters`,
+    );
   }
 }
 
 /** Checks the plan against the catalogue and the cost guards; returns the offer. */
 export async function checkLaunch(
   context: Pick<LaunchContext, "client" | "store" | "signal">,
-  plan: LaunchPlan,
+  plan: Pick<LaunchPlan, "type" | "region" | "count" | "namePrefix" | "maxHourlyUsd" | "budgetUsd">,
 ): Promise<InstanceTypeOffer> {
   const { client, store, signal } = context;
   const offers = await client.instanceTypes(signal);
@@ -147,9 +149,16 @@ export async function checkLaunch(
   return offer;
 }
 
-/** Launches plan.count nodes in parallel (the client spaces the launch calls). */
-export async function launchNodes(context: LaunchContext, plan: LaunchPlan): Promise<LaunchOutcome> {
-  const offer = await checkLaunch(context, plan);
+/**
+ * Launches plan.count nodes in parallel (the client spaces the launch calls); `checked` is
+ * checkLaunch's answer when the caller has already run the guards.
+ */
+export async function launchNodes(
+  context: LaunchContext,
+  plan: LaunchPlan,
+  checked?: InstanceTypeOffer,
+): Promise<LaunchOutcome> {
+  const offer = checked ?? (await checkLaunch(context, plan));
   const results = await Promise.all(
     Array.from({ length: plan.count }, () => launchOne(context, plan, offer)),
   );
@@ -197,7 +206,9 @@ async function launchOne(
       readyAt: null,
       error: null,
     });
-    say(`launched ${id.id} in ${id.region} (${usd(offer.price_cents_per_hour / 100)}/h, billing from now)`);
+    say(
+      `launched ${id.id} in ${id.region} (${usd(offer.price_cents_per_hour / 100)}/h, billing from now)`,
+    );
 
     const ip = await waitActive(context, record, plan.readyTimeoutMs);
     record = store.update(record.id, { ip }) ?? record;
@@ -210,7 +221,8 @@ async function launchOne(
         timeoutMs: plan.readyTimeoutMs,
         signal,
         onAttempt: (n, last) => {
-          if (n > 1 && n % 5 === 0) say(`SSH not ready yet (try ${n}: ${last?.message ?? "no answer"})`);
+          if (n > 1 && n % 5 === 0)
+            say(`SSH not ready yet (try ${n}: ${last?.message ?? "no answer"})`);
         },
       },
     );
@@ -218,10 +230,14 @@ async function launchOne(
     try {
       const gpu = await probeGpu(ssh, signal);
       record = store.update(record.id, { gpu }) ?? record;
-      say(`GPU: ${gpu.count} x ${gpu.name}, ${gpu.memoryMiB ?? "?"} MiB, driver ${gpu.driver ?? "?"}, CUDA ${gpu.cuda ?? "?"}`);
+      say(
+        `GPU: ${gpu.count} x ${gpu.name}, ${gpu.memoryMiB ?? "?"} MiB, driver ${gpu.driver ?? "?"}, CUDA ${gpu.cuda ?? "?"}`,
+      );
     } catch (error) {
       if (plan.device === "cuda") throw error;
-      say(`no usable GPU (${(error as Error).message.split("\n")[0]}); the worker runs on CPU as asked`);
+      say(
+        `no usable GPU (${(error as Error).message.split("\n")[0]}); the worker runs on CPU as asked`,
+      );
     }
 
     stage("bootstrapping", "bootstrapping");
@@ -239,7 +255,10 @@ async function launchOne(
 
     tunnel = await openTunnel(record, context);
     record = store.get(record.id) ?? record;
-    stage("starting-worker", `tunnel up (node 127.0.0.1:${record.tunnelPort} -> our Redis); starting the worker`);
+    stage(
+      "starting-worker",
+      `tunnel up (node 127.0.0.1:${record.tunnelPort} -> our Redis); starting the worker`,
+    );
     await startWorker(ssh, boot.dir, boot.nodeBin, [
       "--device",
       plan.device,
@@ -249,7 +268,8 @@ async function launchOne(
       name,
     ]);
     await waitWorker(context, ssh, record, plan.workerTimeoutMs);
-    record = store.update(record.id, { stage: "ready", readyAt: new Date().toISOString() }) ?? record;
+    record =
+      store.update(record.id, { stage: "ready", readyAt: new Date().toISOString() }) ?? record;
     say("worker connected: ready");
     await ssh.close();
     return { record, tunnel };
@@ -260,7 +280,9 @@ async function launchOne(
     if (record === null) return { name, id: null, error: message, termination: null, kept: false };
     record = store.update(record.id, { stage: "failed", error: message }) ?? record;
     if (plan.keepOnFailure) {
-      say(`failed (${message}); kept running as asked (--keep-on-failure): it bills until terminated`);
+      say(
+        `failed (${message}); kept running as asked (--keep-on-failure): it bills until terminated`,
+      );
       return { name, id: record.id, error: message, termination: null, kept: true };
     }
     say(`failed (${message.split("\n")[0]}); terminating ${record.id}`);
@@ -338,10 +360,15 @@ async function waitActive(context: LaunchContext, record: NodeRecord, timeoutMs:
     if (instance.status === "active" && instance.ip) return instance.ip;
     if (instance.status !== last) {
       last = instance.status;
-      context.progress(record.name, `status ${instance.status}${instance.ip ? "" : " (no IP yet)"}`);
+      context.progress(
+        record.name,
+        `status ${instance.status}${instance.ip ? "" : " (no IP yet)"}`,
+      );
     }
     if (Date.now() > deadline) {
-      throw new Error(`${record.id} not active with an IP after ${Math.round(timeoutMs / 60_000)} min (status ${instance.status}); --ready-timeout sets the limit`);
+      throw new Error(
+        `${record.id} not active with an IP after ${Math.round(timeoutMs / 60_000)} min (status ${instance.status}); --ready-timeout sets the limit`,
+      );
     }
     await new Promise<void>((resolve) => setTimeout(resolve, every));
   }

@@ -32,7 +32,11 @@ export function workerState(node: FleetNode, workers: WorkerHeartbeat[] | null):
   const mine = workers.filter((w) => node.name !== null && w.node === node.name);
   if (mine.length === 0) return node.record?.stage === "ready" ? "no heartbeat" : "-";
   return mine
-    .map((w) => (w.jobs.length > 0 ? `${w.state} ${w.jobs.map((j) => `${j.done}/${j.total}`).join(" ")}` : w.state))
+    .map((w) =>
+      w.jobs.length > 0
+        ? `${w.state} ${w.jobs.map((j) => `${j.done}/${j.total}`).join(" ")}`
+        : w.state,
+    )
     .join("; ");
 }
 
@@ -78,13 +82,18 @@ export function costText(nodes: FleetNode[]): string {
       node.type,
       usd(node.priceCentsPerHour / 100),
       node.record?.launchedAt.slice(0, 16).replace("T", " ") ?? "?",
-      node.record?.terminatedAt?.slice(0, 16).replace("T", " ") ?? (node.status === "gone" ? "?" : "running"),
+      node.record?.terminatedAt?.slice(0, 16).replace("T", " ") ??
+        (node.status === "gone" ? "?" : "running"),
       node.uptimeMs === null ? "?" : duration(node.uptimeMs),
       node.costUsd === null ? "?" : usd(node.costUsd),
     ]);
   }
   const note =
-    unknown > 0 ? ` (+ ${unknown} node(s) not launched from here: their launch time is unknown)` : "";
-  return `${table.toString()}\ntotal since launch: ${usd(total)}${note}\n` +
-    "(price x uptime, billed per started minute; Lambda's invoice is the final word)\n";
+    unknown > 0
+      ? ` (+ ${unknown} node(s) not launched from here: their launch time is unknown)`
+      : "";
+  return (
+    `${table.toString()}\ntotal since launch: ${usd(total)}${note}\n` +
+    "(price x uptime, billed per started minute; Lambda's invoice is the final word)\n"
+  );
 }

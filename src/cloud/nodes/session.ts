@@ -1,6 +1,7 @@
 /** What every `deepconf nodes` command opens: the API client, the node records, the host keys. */
-import { resolveApiKey } from "../lambda/credentials.js";
+
 import { LambdaClient } from "../lambda/client.js";
+import { resolveApiKey } from "../lambda/credentials.js";
 import { KnownHosts } from "../ssh/known-hosts.js";
 import { type NodesHome, nodesHome } from "./home.js";
 import { NodeStore } from "./state.js";

@@ -20,7 +20,9 @@ export interface LocalKey {
 
 function readKey(file: string): LocalKey {
   if (!existsSync(file)) {
-    throw new InputError(`SSH key ${file} does not exist: give --ssh-key-file PATH of a private key`);
+    throw new InputError(
+      `SSH key ${file} does not exist: give --ssh-key-file PATH of a private key`,
+    );
   }
   const privateKey = readFileSync(file);
   const parsed = utils.parseKey(privateKey);
@@ -86,7 +88,10 @@ export async function registeredKeyName(
   const same = keys.find((k) => keyBody(k.public_key) === mine);
   if (same !== undefined) return same.name;
   const fingerprint = createHash("sha256").update(mine).digest("hex").slice(0, 8);
-  const host = hostname().replace(/[^A-Za-z0-9-]+/g, "-").slice(0, 32) || "host";
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9-]+/g, "-")
+      .slice(0, 32) || "host";
   const added = await client.addSshKey(`deepconf-${host}-${fingerprint}`, key.publicKey, signal);
   return added.name;
 }

@@ -65,6 +65,11 @@ export class KnownHosts {
     return "new";
   }
 
+  /** The pinned "<key type> <base64 key>" of a host id (for ssh(1)'s known_hosts), if any. */
+  pinned(hostId: string): string | undefined {
+    return this.read().get(hostId);
+  }
+
   /** Drops the pinned key of a host id (a node that is gone for good); no-op when there is none. */
   forget(hostId: string): void {
     const hosts = this.read();
