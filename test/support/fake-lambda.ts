@@ -36,7 +36,7 @@ import {
   STATUS_CODES,
 } from "node:http";
 import type { AddressInfo } from "node:net";
-import { utils } from "ssh2";
+import ssh2 from "ssh2";
 import type {
   Instance,
   InstanceStatus,
@@ -572,7 +572,7 @@ function newId(): string {
 }
 
 function generateKeyPair(): { public_key: string; private_key: string } {
-  const pair = utils.generateKeyPairSync("ed25519");
+  const pair = ssh2.utils.generateKeyPairSync("ed25519");
   return { public_key: pair.public, private_key: pair.private };
 }
 

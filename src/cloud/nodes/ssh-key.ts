@@ -7,7 +7,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
-import { utils } from "ssh2";
+// ssh2 is CommonJS: Node's ESM loader sees only its default export.
+import ssh2 from "ssh2";
 import { InputError } from "../../errors.js";
 import type { LambdaClient } from "../lambda/client.js";
 
@@ -25,7 +26,7 @@ function readKey(file: string): LocalKey {
     );
   }
   const privateKey = readFileSync(file);
-  const parsed = utils.parseKey(privateKey);
+  const parsed = ssh2.utils.parseKey(privateKey);
   if (parsed instanceof Error) {
     const encrypted = /encrypted|passphrase/i.test(parsed.message);
     throw new InputError(
@@ -47,7 +48,7 @@ export function localKey(file: string | undefined, toolKeyFile: string): LocalKe
   if (file !== undefined) return readKey(file);
   if (!existsSync(toolKeyFile)) {
     mkdirSync(dirname(toolKeyFile), { recursive: true, mode: 0o700 });
-    const pair = utils.generateKeyPairSync("ed25519", { comment: `deepconf@${hostname()}` });
+    const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment: `deepconf@${hostname()}` });
     writeFileSync(toolKeyFile, pair.private, { mode: 0o600 });
     writeFileSync(`${toolKeyFile}.pub`, `${pair.public}\n`, { mode: 0o644 });
   }
