@@ -81,7 +81,13 @@ export class SshConnection {
     client.on("tcp connection", (details, accept, reject) => {
       const connectLocal = this.forwards.get(details.destPort);
       if (connectLocal === undefined) return reject();
-      this.pipe(accept(), connectLocal());
+      let local: Socket;
+      try {
+        local = connectLocal();
+      } catch {
+        return reject(); // a throw here would be uncaught, inside ssh2's packet handling
+      }
+      this.pipe(accept(), local);
     });
   }
 
