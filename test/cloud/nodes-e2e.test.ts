@@ -71,7 +71,10 @@ beforeAll(async () => {
     ].join("\n"),
   );
   chmodSync(join(bin, "nvidia-smi"), 0o755);
-  sshd = await startSshd({ startDelayMs: 4000, setEnvPath: `${bin}:/usr/local/bin:/usr/bin:/bin` });
+  sshd = await startSshd({
+    startDelayMs: 14_000,
+    setEnvPath: `${bin}:/usr/local/bin:/usr/bin:/bin`,
+  });
   proxy = await startTcpProxy(sshd.host, sshd.port);
   keyFile = join(root, "id_ed25519");
   writeFileSync(keyFile, sshd.privateKey, { mode: 0o600 });
@@ -80,7 +83,6 @@ beforeAll(async () => {
     LAMBDA_API_URL: lambda.url,
     LAMBDA_API_KEY: API_KEY,
     DEEPCONF_HOME: home,
-    REDIS_URL: SHARED_REDIS,
   });
 }, 60_000);
 
@@ -125,6 +127,8 @@ describe("deepconf nodes against the stand-in API and a real sshd", () => {
       remoteDir,
       "--device",
       "cpu",
+      "--redis",
+      SHARED_REDIS,
       "--prefix",
       prefix,
       "--json",
@@ -132,7 +136,7 @@ describe("deepconf nodes against the stand-in API and a real sshd", () => {
     await launch.waitFor(/holding 1 node/, 240_000);
     const output = launch.output();
     expect(output).toMatch(/launching gpu_1x_a10 in /);
-    expect(output).toMatch(/SSH not ready yet|waiting for SSH/);
+    expect(output).toMatch(/SSH not ready yet \(try 2: /);
     expect(output).toMatch(/GPU: 1 x NVIDIA A10, 23028 MiB, driver 535\.129\.03, CUDA 12\.2/);
     expect(output).toMatch(/installed in \d+ s, node_modules \d+ MiB/);
     expect(output).toMatch(/worker connected: ready/);
@@ -191,6 +195,8 @@ describe("deepconf nodes against the stand-in API and a real sshd", () => {
       "list",
       "--name-prefix",
       "e2e-",
+      "--redis",
+      SHARED_REDIS,
       "--prefix",
       prefix,
       "--json",

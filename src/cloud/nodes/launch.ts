@@ -221,7 +221,7 @@ async function launchOne(
         timeoutMs: plan.readyTimeoutMs,
         signal,
         onAttempt: (n, last) => {
-          if (n > 1 && n % 5 === 0)
+          if (n === 2 || n % 5 === 0)
             say(`SSH not ready yet (try ${n}: ${last?.message ?? "no answer"})`);
         },
       },

@@ -83,6 +83,13 @@ if [ ! -f "$app/.deepconf-installed" ]; then
   if [ "$device" = cuda ]; then export npm_config_onnxruntime_node_install=cuda12; fi
   start=$(date +%s)
   npm ci --omit=dev --prefer-offline --no-audit --no-fund --loglevel=error
+  # onnxruntime-node ships every platform's binaries (~220 MB of 290): keep this one's.
+  ort=node_modules/onnxruntime-node/bin/napi-v6
+  case "$(uname -m)" in x86_64|amd64) arch=x64 ;; aarch64|arm64) arch=arm64 ;; *) arch=none ;; esac
+  if [ -d "$ort/linux/$arch" ]; then
+    find "$ort" -mindepth 1 -maxdepth 1 ! -name linux -exec rm -rf -- {} +
+    find "$ort/linux" -mindepth 1 -maxdepth 1 ! -name "$arch" -exec rm -rf -- {} +
+  fi
   echo "install_seconds=$(( $(date +%s) - start ))"
   echo "node_modules_mib=$(du -sm node_modules | cut -f1)"
   touch .deepconf-installed
