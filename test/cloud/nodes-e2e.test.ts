@@ -36,6 +36,7 @@ import { startTcpProxy, type TcpProxy } from "../support/tcp-proxy.js";
 import { testTempDir } from "../support/tiny-model.js";
 
 const API_KEY = "lambda-secret-e2e-7f1c9d";
+const HF_TOKEN = "hf_secret_e2e_0a9b8c";
 const prefix = testPrefix();
 const root = testTempDir("nodes-e2e-");
 const home = join(root, "deepconf-home");
@@ -83,6 +84,7 @@ beforeAll(async () => {
     LAMBDA_API_URL: lambda.url,
     LAMBDA_API_KEY: API_KEY,
     DEEPCONF_HOME: home,
+    HF_TOKEN,
   });
 }, 60_000);
 
@@ -242,25 +244,53 @@ describe("deepconf nodes against the stand-in API and a real sshd", () => {
     const cost = await deepconf("nodes", "cost", "--name-prefix", "e2e-", "--json");
     expect(JSON.parse(cost.stdout).total_usd).toBeGreaterThan(0);
 
-    const terminate = await deepconf(
+    // Ctrl-C detaches: the node keeps running; `nodes attach` holds its tunnel again.
+    launch.process.kill("SIGINT");
+    expect((await launch.exited).code).toBe(0);
+    expect(launch.output()).toMatch(/detached from 1 node\(s\): they keep billing/);
+    const attach = spawnTs("src/cli/main.ts", [
       "nodes",
-      "terminate",
+      "attach",
       "--all",
       "--name-prefix",
       "e2e-",
-      "--json",
-    );
+      "--redis",
+      SHARED_REDIS,
+      "--prefix",
+      prefix,
+    ]);
+    let terminate: Awaited<ReturnType<typeof deepconf>>;
+    try {
+      await attach.waitFor(/holding 1 node/, 60_000);
+      expect(attach.output()).toContain(
+        `${node.name}: tunnel up on the node's 127.0.0.1:${node.tunnel_port}`,
+      );
+      // Terminate while the tunnel is held: the worker hands its job back through it first.
+      terminate = await deepconf("nodes", "terminate", "--all", "--name-prefix", "e2e-", "--json");
+    } finally {
+      attach.process.kill("SIGINT");
+      await attach.exited;
+    }
     expect(terminate.code, terminate.stderr).toBe(0);
     expect(JSON.parse(terminate.stdout).nodes).toEqual([
       expect.objectContaining({ id: node.id, terminated: true }),
     ]);
     expect(terminate.stderr).toMatch(/worker stopped/);
     expect(lambda.instance(node.id)?.status).toMatch(/terminat/);
-    launch.process.kill("SIGINT");
-    const exited = await launch.exited;
-    expect(exited.code).toBe(0);
-    for (const text of [launch.output(), list.stdout, list.stderr, terminate.stderr]) {
+    // Secrets: the HF token reached the node only in its 0600 worker.env; no output shows it
+    // or the API key.
+    expect(readFileSync(join(remoteDir, "worker.env"), "utf8")).toContain(HF_TOKEN);
+    const outputs = [
+      launch.output(),
+      attach.output(),
+      list.stdout,
+      list.stderr,
+      terminate.stderr,
+      logs.stdout,
+    ];
+    for (const text of outputs) {
       expect(text).not.toContain(API_KEY);
+      expect(text).not.toContain(HF_TOKEN);
     }
   }, 420_000);
 });

@@ -9,15 +9,18 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { LambdaClient } from "../../src/cloud/lambda/client.js";
 import { reconcile, stillBillingWarning, terminateNodes } from "../../src/cloud/nodes/fleet.js";
+import { NodeHolder } from "../../src/cloud/nodes/keeper.js";
 import { type LaunchPlan, launchNodes } from "../../src/cloud/nodes/launch.js";
 import { type NodeRecord, NodeStore } from "../../src/cloud/nodes/state.js";
 import { KnownHosts } from "../../src/cloud/ssh/known-hosts.js";
-import { QueueConnection } from "../../src/queue/producer.js";
+import type { TunnelKeeper } from "../../src/cloud/ssh/tunnel.js";
+import { listWorkers, QueueConnection } from "../../src/queue/producer.js";
 import { parseRedisUrl } from "../../src/queue/redis.js";
+import { InferenceWorker } from "../../src/queue/worker.js";
 import { deepconf } from "../support/cli.js";
 import { FakeLambda } from "../support/fake-lambda.js";
 import { freePort } from "../support/ports.js";
-import { SHARED_REDIS, testPrefix } from "../support/queue.js";
+import { deletePrefix, SHARED_REDIS, testPrefix, until } from "../support/queue.js";
 import { testTempDir } from "../support/tiny-model.js";
 import { VirtualClock } from "../support/virtual-clock.js";
 
@@ -213,30 +216,30 @@ describe("launch failures end in terminated nodes", () => {
   });
 });
 
-describe("fleet and terminate", () => {
-  const record = (id: string, name: string): NodeRecord => ({
-    id,
-    name,
-    type: "gpu_1x_a10",
-    region: "us-west-1",
-    priceCentsPerHour: 75,
-    // 89.5 minutes ago: billed as 90 started minutes.
-    launchedAt: new Date(Date.now() - 89.5 * 60_000).toISOString(),
-    terminatedAt: null,
-    stage: "ready",
-    ip: null,
-    ssh: { user: "ubuntu", port: 22, keyFile: "k" },
-    remoteDir: "/home/ubuntu/deepconf",
-    device: "cuda",
-    queuePrefix: "deepconf",
-    tunnelPort: null,
-    idleTerminateMs: null,
-    gpu: null,
-    install: null,
-    readyAt: null,
-    error: null,
-  });
+const record = (id: string, name: string): NodeRecord => ({
+  id,
+  name,
+  type: "gpu_1x_a10",
+  region: "us-west-1",
+  priceCentsPerHour: 75,
+  // 89.5 minutes ago: billed as 90 started minutes.
+  launchedAt: new Date(Date.now() - 89.5 * 60_000).toISOString(),
+  terminatedAt: null,
+  stage: "ready",
+  ip: null,
+  ssh: { user: "ubuntu", port: 22, keyFile: "k" },
+  remoteDir: "/home/ubuntu/deepconf",
+  device: "cuda",
+  queuePrefix: "deepconf",
+  tunnelPort: null,
+  idleTerminateMs: null,
+  gpu: null,
+  install: null,
+  readyAt: null,
+  error: null,
+});
 
+describe("fleet and terminate", () => {
   test("reconcile: cost from price x uptime, console instances without a name, nodes ended elsewhere", async () => {
     const store = new NodeStore(join(home, "nodes.json"));
     const ours = lambda.addConsoleInstance({ type: "gpu_1x_a10" });
@@ -287,6 +290,95 @@ describe("fleet and terminate", () => {
       new RegExp(
         `MAY STILL BE BILLING[\\s\\S]*deepconf-stuck \\(${a.id}\\) at \\$0\\.75/h: deepconf nodes terminate deepconf-stuck`,
       ),
+    );
+  });
+});
+
+describe("the guards that need a running process", () => {
+  test("idle terminate ends the node whose worker has had no work for its set time, not one allowed longer", async () => {
+    const store = new NodeStore(join(home, "nodes.json"));
+    const prefix = testPrefix();
+    const idle = lambda.addConsoleInstance();
+    const fresh = lambda.addConsoleInstance();
+    const hour = 60 * 60_000;
+    store.put({ ...record(idle.id, "deepconf-idle"), idleTerminateMs: 20 * 60_000 });
+    store.put({ ...record(fresh.id, "deepconf-fresh"), idleTerminateMs: 2 * hour });
+    const worker = await InferenceWorker.start({
+      redis: SHARED_REDIS,
+      prefix,
+      cacheDir: testTempDir("cache-"),
+      node: "deepconf-idle",
+      heartbeatMs: 200,
+    });
+    const queue = await QueueConnection.open(SHARED_REDIS, { prefix });
+    const lines: string[] = [];
+    const holder = new NodeHolder({
+      client: fastClient(),
+      store,
+      prefix: "deepconf-",
+      queue,
+      budgetUsd: null,
+      log: (line) => lines.push(line),
+      warn: (text) => lines.push(text),
+    });
+    const stopped: string[] = [];
+    const tunnel = (id: string) =>
+      ({ stop: async () => void stopped.push(id) }) as unknown as TunnelKeeper;
+    holder.add(store.get(idle.id) as NodeRecord, tunnel(idle.id));
+    holder.add(store.get(fresh.id) as NodeRecord, tunnel(fresh.id));
+    try {
+      await until(async () => (await listWorkers(queue)).length === 1, { what: "the heartbeat" });
+      // Now: nothing idle yet (the holder counts from when it took the nodes).
+      await holder.check();
+      expect(lambda.instance(idle.id)?.status).toBe("active");
+      // 30 minutes on: the idle node goes, the one allowed 2 h stays.
+      await holder.check(Date.now() + 30 * 60_000);
+      expect(lambda.instance(idle.id)?.status).toMatch(/terminat/);
+      expect(lambda.instance(fresh.id)?.status).toBe("active");
+      expect(stopped).toEqual([idle.id]);
+      expect(holder.size).toBe(1);
+      expect(lines.join("\n")).toMatch(
+        /deepconf-idle: no work for 30m \(idle terminate 20m\): terminating/,
+      );
+    } finally {
+      await worker.stop();
+      await holder.release();
+      await queue.close();
+      await deletePrefix(prefix);
+    }
+  });
+
+  test("the budget: every held node is terminated once they have cost it together", async () => {
+    const store = new NodeStore(join(home, "nodes.json"));
+    const a = lambda.addConsoleInstance();
+    const b = lambda.addConsoleInstance();
+    store.put(record(a.id, "deepconf-a"));
+    store.put(record(b.id, "deepconf-b"));
+    const lines: string[] = [];
+    const holder = new NodeHolder({
+      client: fastClient(),
+      store,
+      prefix: "deepconf-",
+      queue: null,
+      budgetUsd: 2.5,
+      log: (line) => lines.push(line),
+      warn: (text) => lines.push(text),
+    });
+    const noTunnel = { stop: async () => undefined } as unknown as TunnelKeeper;
+    holder.add(store.get(a.id) as NodeRecord, noTunnel);
+    holder.add(store.get(b.id) as NodeRecord, noTunnel);
+    // 2 x 90 min at $0.75/h = $2.25: under the budget.
+    await holder.check();
+    expect(holder.size).toBe(2);
+    // 20 minutes later: 2 x 110 min = $2.75.
+    await holder.check(Date.now() + 20 * 60_000);
+    expect(holder.size).toBe(0);
+    expect(lambda.instances().map((i) => i.status)).toEqual([
+      expect.stringMatching(/terminat/),
+      expect.stringMatching(/terminat/),
+    ]);
+    expect(lines.join("\n")).toMatch(
+      /budget \$2\.50 reached \(\$2\.75 spent\): terminating 2 node/,
     );
   });
 });
