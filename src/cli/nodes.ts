@@ -126,12 +126,15 @@ export function registerNodes(program: Command, io: CliIO): void {
       duration,
     )
     .option("--keep-on-failure", "leave a node that failed to come up running (it bills)")
-    .option("--ready-timeout <duration>", "limit for active + SSH ready", duration, 15 * 60_000)
-    .option(
-      "--worker-timeout <duration>",
-      "limit for the worker's first heartbeat",
-      duration,
-      10 * 60_000,
+    .addOption(
+      new Option("--ready-timeout <duration>", "limit for active + SSH ready")
+        .argParser(duration)
+        .default(15 * 60_000, "15m"),
+    )
+    .addOption(
+      new Option("--worker-timeout <duration>", "limit for the worker's first heartbeat")
+        .argParser(duration)
+        .default(10 * 60_000, "10m"),
     )
     .addOption(
       new Option("--device <device>", "the worker's device")

@@ -22,7 +22,7 @@ import {
 } from "./remote-scripts.js";
 import type { GpuProbe } from "./state.js";
 
-export const NODE_DIST_URL = "https://nodejs.org/dist";
+const NODE_DIST_URL = "https://nodejs.org/dist";
 
 /** A remote step that failed: says which, with the tail of what it printed. */
 export class BootstrapError extends Error {
@@ -58,7 +58,7 @@ export async function probeGpu(connection: SshConnection, signal?: AbortSignal):
   return parseGpuProbe(out);
 }
 
-export function parseGpuProbe(out: string): GpuProbe {
+function parseGpuProbe(out: string): GpuProbe {
   const lines = out.split("\n").map((line) => line.trim());
   const gpus = lines.filter((line) => line !== "" && !line.startsWith("CUDA Version"));
   const first = gpus[0]?.split(",").map((field) => field.trim());
@@ -204,8 +204,9 @@ export async function restartWorker(connection: SshConnection, dir: string): Pro
   await runScript(connection, "restarting the worker", RESTART_WORKER, [dir]);
 }
 
+/** Stops the supervisor and its worker; the worker hands its job back (needs the tunnel). */
 export async function stopWorker(connection: SshConnection, dir: string): Promise<void> {
   await runScript(connection, "stopping the worker", STOP_SUPERVISOR, [dir], {
-    timeoutMs: 60_000,
+    timeoutMs: 30_000,
   });
 }

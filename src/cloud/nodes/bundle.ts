@@ -25,7 +25,7 @@ export interface Bundle {
 }
 
 /** The folder holding this package's package.json (works from src/ under tsx and from dist/). */
-export function projectRoot(): string {
+function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, "package.json")) || !existsSync(join(dir, "bin", "deepconf.js"))) {
     const parent = dirname(dir);

@@ -14,12 +14,11 @@ import { parseRedisUrl, type RedisTarget } from "../../queue/redis.js";
 import type { WorkerHeartbeat } from "../../queue/types.js";
 import { SshConnection } from "../ssh/connection.js";
 import { shellCommand } from "../ssh/shell.js";
-import { runScript } from "./bootstrap.js";
+import { stopWorker } from "./bootstrap.js";
 import { type Bundle, buildBundle } from "./bundle.js";
 import { usd } from "./cost.js";
 import {
   type FleetNode,
-  findNode,
   isEnded,
   reconcile,
   stillBillingWarning,
@@ -27,7 +26,7 @@ import {
 } from "./fleet.js";
 import { NodeHolder, openTunnel } from "./keeper.js";
 import { checkLaunch, type LaunchPlan, launchNodes } from "./launch.js";
-import { REMOTE, STOP_SUPERVISOR } from "./remote-scripts.js";
+import { REMOTE } from "./remote-scripts.js";
 import type { NodesSession } from "./session.js";
 import { localKey, registeredKeyName } from "./ssh-key.js";
 
@@ -66,7 +65,7 @@ export async function workersIfReachable(
 
 /** One node by name or id; an error listing the live ones otherwise. */
 export function pickNode(nodes: FleetNode[], idOrName: string): FleetNode {
-  const node = findNode(nodes, idOrName);
+  const node = nodes.find((n) => n.id === idOrName || n.name === idOrName);
   if (node === undefined) {
     const names = nodes.map((n) => n.name ?? n.id).join(", ") || "none";
     throw new InputError(
@@ -481,12 +480,9 @@ export async function terminateCommand(
           const connection = await connectNode(session, node).catch(() => null);
           if (connection === null) return;
           try {
-            await runScript(
+            await stopWorker(
               connection,
-              "stopping the worker",
-              STOP_SUPERVISOR,
-              [(node.record as NonNullable<FleetNode["record"]>).remoteDir],
-              { timeoutMs: 30_000 },
+              (node.record as NonNullable<FleetNode["record"]>).remoteDir,
             );
             out.info(`${node.name}: worker stopped (its job, if any, is back in the queue)`);
           } catch (error) {

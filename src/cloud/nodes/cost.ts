@@ -1,7 +1,7 @@
 /** Cost from the API's price and uptime: Lambda has no billing endpoint and bills per minute. */
 
 /** Whole minutes started, as billed; a node that is up bills from its launch. */
-export function billedMinutes(fromMs: number, toMs: number): number {
+function billedMinutes(fromMs: number, toMs: number): number {
   return Math.max(0, Math.ceil((toMs - fromMs) / 60_000));
 }
 

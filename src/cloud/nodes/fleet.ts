@@ -95,11 +95,6 @@ export async function reconcile(
   return nodes.sort((a, b) => Number(isEnded(a)) - Number(isEnded(b)));
 }
 
-/** Finds one node by id or name among `nodes`; a clear error listing the live ones otherwise. */
-export function findNode(nodes: FleetNode[], idOrName: string): FleetNode | undefined {
-  return nodes.find((node) => node.id === idOrName || node.name === idOrName);
-}
-
 export interface TerminateOutcome {
   id: string;
   name: string | null;

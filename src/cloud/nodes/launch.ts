@@ -22,7 +22,7 @@ import { openTunnel, type TunnelContext } from "./keeper.js";
 import { REMOTE } from "./remote-scripts.js";
 import type { NodeRecord, NodeStage } from "./state.js";
 
-export const MAX_NAME_LENGTH = 64;
+const MAX_NAME_LENGTH = 64;
 
 export interface LaunchPlan {
   type: string;
@@ -85,7 +85,7 @@ export interface LaunchOutcome {
 }
 
 /** Letters, digits, dot, dash, underscore; room for the 6 random characters within 64. */
-export function checkNamePrefix(prefix: string): void {
+function checkNamePrefix(prefix: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(prefix)) {
     throw new InputError(
       `--name-prefix "${prefix}" may hold only letters, digits, ".", "-" and "_" (and start with a letter or digit)`,

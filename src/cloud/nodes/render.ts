@@ -27,7 +27,7 @@ export function typesText(offers: InstanceTypeOffer[]): string {
 }
 
 /** The worker column: state from the node's heartbeats in our Redis. */
-export function workerState(node: FleetNode, workers: WorkerHeartbeat[] | null): string {
+function workerState(node: FleetNode, workers: WorkerHeartbeat[] | null): string {
   if (workers === null) return "?";
   const mine = workers.filter((w) => node.name !== null && w.node === node.name);
   if (mine.length === 0) return node.record?.stage === "ready" ? "no heartbeat" : "-";

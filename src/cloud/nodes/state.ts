@@ -10,7 +10,7 @@ import { z } from "zod";
 import { InputError } from "../../errors.js";
 
 /** Where a node is on its way from launch to a connected worker. */
-export const NODE_STAGES = [
+const NODE_STAGES = [
   "launching",
   "booting",
   "waiting-ssh",
