@@ -122,10 +122,14 @@ describe("launch guards (nothing is launched)", () => {
 });
 
 /** A launch whose SSH never answers (a closed port): it must end terminated, not billing. */
-async function failingLaunch(plan: Partial<LaunchPlan> = {}) {
+async function failingLaunch(
+  plan: Partial<LaunchPlan> = {},
+  { abortOn }: { abortOn?: RegExp } = {},
+) {
   const store = new NodeStore(join(home, "nodes.json"));
   const queue = await QueueConnection.open(SHARED_REDIS, { prefix: testPrefix() });
   const lines: string[] = [];
+  const controller = new AbortController();
   try {
     const outcome = await launchNodes(
       {
@@ -136,8 +140,11 @@ async function failingLaunch(plan: Partial<LaunchPlan> = {}) {
         redis: parseRedisUrl(SHARED_REDIS),
         queue,
         bundle: () => Promise.reject(new Error("not reached")),
-        signal: new AbortController().signal,
-        progress: (node, line) => lines.push(`${node}: ${line}`),
+        signal: controller.signal,
+        progress: (node, line) => {
+          lines.push(`${node}: ${line}`);
+          if (abortOn?.test(line)) controller.abort(new Error("SIGINT"));
+        },
         log: (line) => lines.push(line),
         pollMs: 50,
         terminate: { attempts: 3, delayMs: 50 },
@@ -206,6 +213,14 @@ describe("launch failures end in terminated nodes", () => {
     expect(lambda.instances().map((i) => i.id)).toEqual([failed?.id]);
     expect(lambda.instance(failed?.id as string)?.status).toMatch(/terminat/);
     expect(store.all()).toHaveLength(1);
+  });
+
+  test("Ctrl-C while the node boots: it is terminated, and the outcome says interrupted", async () => {
+    const { outcome } = await failingLaunch({ readyTimeoutMs: 60_000 }, { abortOn: /^launched / });
+    const [failed] = outcome.failed;
+    expect(failed).toMatchObject({ error: "interrupted", kept: false });
+    expect(failed?.termination?.terminated).toBe(true);
+    expect(lambda.instance(failed?.id as string)?.status).toMatch(/terminat/);
   });
 
   test("--keep-on-failure leaves the node running and says it bills", async () => {
