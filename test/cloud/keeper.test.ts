@@ -71,13 +71,14 @@ test("a held port: a new one, redis.env rewritten (0600) and the worker restarte
   store.put(record);
   const redis = parseRedisUrl("redis://:s3cret@127.0.0.1:6379/2");
   const lines: string[] = [];
-  const tunnel = await openTunnel(record, {
+  const context = {
     store,
     knownHosts: new KnownHosts(join(root, "known_hosts")),
     privateKey: Buffer.from(sshd.privateKey),
     redis,
-    log: (line) => lines.push(line),
-  });
+    log: (line: string) => lines.push(line),
+  };
+  const tunnel = await openTunnel(record, context);
   try {
     const port = tunnel.remotePort as number;
     expect(port).not.toBe(held);
@@ -99,13 +100,7 @@ test("a held port: a new one, redis.env rewritten (0600) and the worker restarte
 
   // Attaching again with the port now recorded: bound on it, nothing rewritten or restarted.
   writeFileSync(join(remoteDir, REMOTE.redisEnv), "untouched\n");
-  const again = await openTunnel(store.get(record.id) as NodeRecord, {
-    store,
-    knownHosts: new KnownHosts(join(root, "known_hosts")),
-    privateKey: Buffer.from(sshd.privateKey),
-    redis,
-    log: (line) => lines.push(line),
-  });
+  const again = await openTunnel(store.get(record.id) as NodeRecord, context);
   try {
     await until(() => again.remotePort !== null);
     expect(again.remotePort).toBe(store.get(record.id)?.tunnelPort);

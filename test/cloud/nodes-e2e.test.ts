@@ -9,7 +9,15 @@
  * cuts the SSH link mid-shard; the tunnel comes back and every prediction arrives exactly once,
  * equal to the in-process launch of the same file. Then list, ssh, logs, cost and terminate.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { listWorkers, QueueConnection } from "../../src/queue/producer.js";
@@ -277,9 +285,13 @@ describe("deepconf nodes against the stand-in API and a real sshd", () => {
     ]);
     expect(terminate.stderr).toMatch(/worker stopped/);
     expect(lambda.instance(node.id)?.status).toMatch(/terminat/);
-    // Secrets: the HF token reached the node only in its 0600 worker.env; no output shows it
-    // or the API key.
+    // Secrets: the HF token reached the node only in its 0600 worker.env; no output, log, run
+    // directory file (manifests, predictions) or node record shows it or the API key.
     expect(readFileSync(join(remoteDir, "worker.env"), "utf8")).toContain(HF_TOKEN);
+    const filesUnder = (dir: string) =>
+      readdirSync(dir, { recursive: true, withFileTypes: true })
+        .filter((entry) => entry.isFile())
+        .map((entry) => readFileSync(join(entry.parentPath, entry.name), "utf8"));
     const outputs = [
       launch.output(),
       attach.output(),
@@ -287,6 +299,9 @@ describe("deepconf nodes against the stand-in API and a real sshd", () => {
       list.stderr,
       terminate.stderr,
       logs.stdout,
+      ...filesUnder(out),
+      ...filesUnder(join(remoteDir, "logs")),
+      ...filesUnder(home),
     ];
     for (const text of outputs) {
       expect(text).not.toContain(API_KEY);
