@@ -27,6 +27,7 @@ interface RunFlags extends FieldMapFlags, ParamFlags {
   dtype: Dtype;
   device: Device;
   threads?: number;
+  maxRows?: number;
   cacheDir?: string;
   offline?: boolean;
   json?: boolean;
@@ -116,6 +117,11 @@ export function registerRun(program: Command, io: CliIO): void {
         .default("cpu"),
     )
     .option("--threads <n>", "CPU threads", positiveInteger)
+    .option(
+      "--max-rows <n>",
+      "traces decoding at once across instances (continuous batching); default: one instance at a time",
+      positiveInteger,
+    )
     .option("--cache-dir <dir>", "downloads, derived graphs and the built-in model")
     .option("--offline", "never use the network")
     .option("--json", "print the summary as JSON");
@@ -160,6 +166,7 @@ export function registerRun(program: Command, io: CliIO): void {
         dtype: flags.dtype,
         device: flags.device,
         threads: flags.threads,
+        maxRows: flags.maxRows,
         cacheDir: flags.cacheDir,
         offline: flags.offline,
         out: flags.out,

@@ -186,11 +186,19 @@ export function registerSweep(program: Command, io: CliIO): void {
     )
     .option("--follow", "with --redis: collect results until the sweep ends")
     .option("--threads <n>", "CPU threads for in-process inference", positiveInteger)
+    .option(
+      "--max-rows <n>",
+      "traces decoding at once across instances (continuous batching); default: one instance at a time",
+      positiveInteger,
+    )
     .option("--cache-dir <dir>", "downloads and the built-in model")
     .option("--offline", "never use the network")
     .option("--json", "print {sweep_id, sweep_dir, runs, shards} as JSON");
   addQueueOptions(launch).action(
-    async (file: string, flags: CommonFlags & { threads?: number; follow?: boolean }) => {
+    async (
+      file: string,
+      flags: CommonFlags & { threads?: number; maxRows?: number; follow?: boolean },
+    ) => {
       const download = downloadProgress();
       const abort = new AbortController();
       const onInterrupt = () => {
@@ -208,6 +216,7 @@ export function registerSweep(program: Command, io: CliIO): void {
           cacheDir: flags.cacheDir,
           offline: flags.offline,
           threads: flags.threads,
+          maxRows: flags.maxRows,
           signal: abort.signal,
           onNote: (note: string) => io.stderr(`deepconf: ${note}\n`),
           onDownload: download.onProgress,

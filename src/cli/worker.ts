@@ -55,6 +55,7 @@ interface WorkerFlags {
   idleExit?: number;
   cacheDir?: string;
   threads?: number;
+  maxRows?: number;
   offline?: boolean;
   lockDuration: number;
   stalledInterval: number;
@@ -93,6 +94,11 @@ export function registerWorker(program: Command, io: CliIO): void {
     )
     .option("--cache-dir <dir>", "downloads, derived graphs and the built-in model")
     .option("--threads <n>", "CPU threads per model", positiveInteger)
+    .option(
+      "--max-rows <n>",
+      "traces decoding at once across instances (continuous batching); default: one instance at a time",
+      positiveInteger,
+    )
     .option("--offline", "never use the network (models and benchmarks from the cache)")
     .option(
       "--lock-duration <ms>",
@@ -118,6 +124,7 @@ export function registerWorker(program: Command, io: CliIO): void {
         device: flags.device,
         deviceId: flags.deviceId,
         threads: flags.threads,
+        maxRows: flags.maxRows,
         offline: flags.offline,
         concurrency: flags.concurrency,
         idleExitMs: flags.idleExit ?? null,

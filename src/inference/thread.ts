@@ -28,6 +28,8 @@ export interface ThreadRequest extends GenerationRequest {
 export interface ThreadGenerationOptions {
   sampling: SamplingOptions;
   maxNewTokens: number;
+  /** Rows in flight at most across concurrent calls (continuous batching); unset: no limit. */
+  maxRows?: number;
 }
 
 export interface ThreadTrace {

@@ -49,6 +49,8 @@ export interface InferenceWorkerOptions {
   device?: JobSpec["device"];
   deviceId?: number;
   threads?: number;
+  /** Traces decoding at once across a job's instances; unset: one instance at a time. */
+  maxRows?: number;
   offline?: boolean;
   /** Jobs at once (default 1; one per GPU). */
   concurrency?: number;
@@ -122,6 +124,7 @@ export class InferenceWorker {
       device: options.device,
       deviceId: options.deviceId,
       threads: options.threads,
+      maxRows: options.maxRows,
       offline: options.offline,
       onNote: (note) => this.log(note),
     });

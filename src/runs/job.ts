@@ -47,6 +47,18 @@ export interface RunJobOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Instances run at once so that about `maxRows` traces decode together: each has at most one
+ * round of traces in flight (its warmup, then `parallel` at a time; `budget` for the offline
+ * methods), and twice that many keep the batch full while rounds end and start.
+ */
+export function instancesInFlight(spec: JobSpec, maxRows: number | null | undefined): number {
+  if (maxRows === null || maxRows === undefined) return 1;
+  const online = spec.method === "deepconf-low" || spec.method === "deepconf-high";
+  const round = online ? Math.min(spec.params.warmup, spec.params.parallel) : spec.params.budget;
+  return Math.max(1, Math.ceil((2 * maxRows) / Math.max(1, round)));
+}
+
 export async function runJob(
   spec: JobSpec,
   sink: ResultSink,
@@ -57,20 +69,41 @@ export async function runJob(
   const items = selectItems(benchmark.items, spec.selection);
   const total = items.length;
   let done = items.filter((item) => sink.finished.has(item.id)).length;
-  for (const item of items) {
-    if (sink.finished.has(item.id)) continue;
-    if (signal?.aborted) return { runId, total, done, interrupted: true };
-    const prediction = await runInstance(item, {
-      model,
-      method: spec.method,
-      params: spec.params,
-      seed: instanceSeed(spec.seed, item.id),
-      refusal: spec.refusal ?? undefined,
-      measureBaseline: spec.measureBaseline,
-    });
-    await sink.append({ run_id: runId, ...prediction });
-    done++;
-    sink.progress?.(done, total, prediction);
-  }
-  return { runId, total, done, interrupted: false };
+  const queue = items.filter((item) => !sink.finished.has(item.id));
+  let interrupted = false;
+  // Each lane takes the next instance until none is left; with one lane this is the
+  // per-instance loop. Predictions go to the sink as they finish, in finishing order.
+  const lane = async () => {
+    for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+      if (signal?.aborted) {
+        interrupted = true;
+        return;
+      }
+      const prediction = await runInstance(item, {
+        model,
+        method: spec.method,
+        params: spec.params,
+        seed: instanceSeed(spec.seed, item.id),
+        refusal: spec.refusal ?? undefined,
+        measureBaseline: spec.measureBaseline,
+      }).catch((error: unknown) => {
+        queue.length = 0; // the other lanes finish their instance in flight and stop
+        throw error;
+      });
+      await sink.append({ run_id: runId, ...prediction });
+      done++;
+      sink.progress?.(done, total, prediction);
+    }
+  };
+  const lanes = Math.min(queue.length, instancesInFlight(spec, resources.options.maxRows));
+  const results = await Promise.allSettled(Array.from({ length: lanes }, lane));
+  // A failure ends the job once the other lanes' instances in flight are written.
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure !== undefined) throw failure.reason;
+  return {
+    runId,
+    total,
+    done,
+    interrupted: interrupted || ((signal?.aborted ?? false) && done < total),
+  };
 }

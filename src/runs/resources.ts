@@ -21,6 +21,11 @@ export interface ResourceOptions {
   deviceId?: number;
   /** Overrides every spec's device (a worker started with --device). */
   device?: JobSpec["device"];
+  /**
+   * Traces decoding at once across instances (continuous batching); null or unset: the
+   * per-instance loop, one instance at a time. Predictions do not depend on it.
+   */
+  maxRows?: number | null;
   onNote?: (note: string) => void;
   onDownload?: (file: string, done: number, total: number) => void;
 }
@@ -117,7 +122,10 @@ export class JobResources {
       name: spec.model.id,
       info,
       promptIds: (chat) => thread.promptIds(chat),
-      sample: async (request, options) => (await thread.generate([request], options)).traces,
+      sample: async (request, options) => {
+        const maxRows = this.options.maxRows ?? undefined;
+        return (await thread.generate([request], { ...options, maxRows })).traces;
+      },
       close: () => thread.close(),
     };
     return model;

@@ -52,6 +52,8 @@ export interface StartRunOptions {
   dtype: Dtype;
   device: Device;
   threads?: number;
+  /** Traces decoding at once across instances; unset: the per-instance loop. */
+  maxRows?: number;
   cacheDir?: string;
   offline?: boolean;
   /** Parent of run directories (default ./runs) and an explicit run id. */
@@ -169,6 +171,7 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
     cacheDir,
     offline: options.offline,
     threads: options.threads,
+    maxRows: options.maxRows,
     onNote: options.onNote,
     onDownload: options.onDownload,
   });

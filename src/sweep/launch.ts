@@ -38,6 +38,8 @@ export interface LaunchOptions extends PlanFileOptions {
   /** Parent of the sweep directory and its runs' directories. */
   out: string;
   threads?: number;
+  /** Traces decoding at once across instances; unset: the per-instance loop. */
+  maxRows?: number;
   signal?: AbortSignal;
   onPrediction?: (runId: string, prediction: PredictionRecord) => void;
 }
@@ -75,6 +77,7 @@ export async function runSweepHere(sweep: SweepManifest, options: LaunchOptions)
     cacheDir: options.cacheDir ?? cacheDirFromEnv(),
     offline: options.offline,
     threads: options.threads,
+    maxRows: options.maxRows,
     onNote: options.onNote,
     onDownload: options.onDownload,
   });

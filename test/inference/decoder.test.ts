@@ -243,7 +243,7 @@ describe("Decoder memory guard", () => {
     const gib = ((512 * 2000 * 1_000_000) / 2 ** 30).toFixed(1);
     await expect(run).rejects.toThrow(
       new RegExp(
-        `need about ${gib} GiB for the KV cache \\(1 copy during a step\\).* sample fewer traces`,
+        `need about ${gib} GiB for the KV cache \\(1 copy during a step\\).* use --max-rows \\d+ or fewer`,
       ),
     );
   });
