@@ -141,6 +141,7 @@ export function registerNodes(program: Command, io: CliIO): void {
         .choices(["cuda", "cpu"])
         .default("cuda"),
     )
+    .option("--max-rows <n>", "the workers' --max-rows: traces decoding at once", positiveInteger)
     .option("--pull <model...>", "hub models to download on the node before the worker starts")
     .option("--dtype <dtype>", "ONNX precision of --pull models", "fp32")
     .option("--remote-dir <dir>", "folder on the node (under its home unless absolute)", "deepconf")
@@ -173,6 +174,7 @@ export function registerNodes(program: Command, io: CliIO): void {
               sshPort: flags.sshPort,
               remoteDir: flags.remoteDir,
               device: flags.device,
+              maxRows: flags.maxRows ?? null,
               queuePrefix: flags.prefix,
               idleTerminateMs: flags.idleTerminate ?? null,
               maxHourlyUsd: flags.maxHourly ?? null,
@@ -373,6 +375,7 @@ interface LaunchFlags extends CommonFlags {
   readyTimeout: number;
   workerTimeout: number;
   device: "cuda" | "cpu";
+  maxRows?: number;
   pull?: string[];
   dtype: string;
   remoteDir: string;

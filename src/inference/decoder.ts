@@ -343,7 +343,7 @@ export class Decoder {
 
   private async prefill(submission: Submission): Promise<void> {
     const { layers, kvHeads, headDim } = this.shape;
-    const { request, options } = submission;
+    const { request } = submission;
     const start = now();
     const length = request.inputIds.length;
     const ids = BigInt64Array.from(request.inputIds, (id) => BigInt(id));

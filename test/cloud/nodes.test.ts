@@ -160,6 +160,7 @@ async function failingLaunch(
         sshPort: await freePort(),
         remoteDir: "deepconf",
         device: "cuda",
+        maxRows: null,
         queuePrefix: testPrefix(),
         idleTerminateMs: null,
         maxHourlyUsd: null,

@@ -37,6 +37,8 @@ export interface LaunchPlan {
   sshPort: number;
   remoteDir: string;
   device: "cuda" | "cpu";
+  /** The worker's --max-rows (traces decoding at once); null: its default. */
+  maxRows: number | null;
   queuePrefix: string;
   idleTerminateMs: number | null;
   maxHourlyUsd: number | null;
@@ -266,6 +268,7 @@ async function launchOne(
       plan.queuePrefix,
       "--node",
       name,
+      ...(plan.maxRows === null ? [] : ["--max-rows", String(plan.maxRows)]),
     ]);
     await waitWorker(context, ssh, record, plan.workerTimeoutMs);
     record =
