@@ -1,5 +1,4 @@
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -18,6 +17,7 @@ import {
   type LoggedRequest,
   RATE_LIMIT_CODE,
 } from "../support/fake-lambda.js";
+import { freePort } from "../support/ports.js";
 import { testTempDir } from "../support/tiny-model.js";
 import { VirtualClock } from "../support/virtual-clock.js";
 
@@ -85,15 +85,6 @@ function calls(fake: FakeLambda, method: string, path: string): LoggedRequest[] 
 
 function gaps(requests: LoggedRequest[]): number[] {
   return requests.slice(1).map((r, i) => r.at - (requests[i] as LoggedRequest).at);
-}
-
-/** A 127.0.0.1 port nobody listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe("LambdaClient against the Lambda stand-in", () => {
@@ -325,7 +316,7 @@ describe("LambdaApiError: one clear message per documented code, never the key",
       status: null,
       says: /Could not reach the Lambda Cloud API \(.*ECONNREFUSED.*\)/,
       trigger: async (s) =>
-        s.clientWith({ baseUrl: `http://127.0.0.1:${await closedPort()}/api/v1` }).listInstances(),
+        s.clientWith({ baseUrl: `http://127.0.0.1:${await freePort()}/api/v1` }).listInstances(),
     },
   ];
 
@@ -463,7 +454,7 @@ describe("launch is not idempotent", () => {
     expect(strange).toMatchObject({ code: "http/200", maybeLaunched: true, retryable: false });
     expect(strange.message).toMatch(/answered HTTP 200 with something other than the API's JSON/);
 
-    const lost = clientWith({ baseUrl: `http://127.0.0.1:${await closedPort()}/api/v1` });
+    const lost = clientWith({ baseUrl: `http://127.0.0.1:${await freePort()}/api/v1` });
     expect(await rejection(lost.launch(launchRequest()))).toMatchObject({
       code: "network",
       maybeLaunched: true,

@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
@@ -23,6 +22,7 @@ import {
 } from "../../src/hf/index.js";
 import { failure } from "../support/failure.js";
 import { FakeHub } from "../support/fake-hub.js";
+import { freePort } from "../support/ports.js";
 import { testTempDir } from "../support/tiny-model.js";
 
 const TOKEN = "hf_AcceptedTokenDoNotLeak1234567890";
@@ -387,15 +387,6 @@ describe("retries", () => {
   });
 });
 
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 describe("offline and unreachable", () => {
   test("offline with a cached snapshot: no request at all", async () => {
     const cacheDir = testTempDir("deepconf-hub-");
@@ -433,7 +424,7 @@ describe("offline and unreachable", () => {
 
   test("an unreachable hub is a clear error, and a cached snapshot stands in", async () => {
     const cacheDir = testTempDir("deepconf-hub-");
-    const port = await closedPort();
+    const port = await freePort();
     const down = newClient({ cacheDir, endpoint: `http://127.0.0.1:${port}` });
     const error = await failure(down.snapshot({ repo: TINY, pick: everything }));
     expect(error).toBeInstanceOf(HubUnreachableError);
@@ -484,7 +475,7 @@ describe("the token stays secret", () => {
     hub.failNext(1, { status: 500, body: `bad auth ${TOKEN}` });
     const once = { token: TOKEN, retry: { maxRetries: 0 } };
     errors.push(await failure(newClient(once).snapshot({ repo: TINY, pick: everything })));
-    const nowhere = `http://127.0.0.1:${await closedPort()}`;
+    const nowhere = `http://127.0.0.1:${await freePort()}`;
     errors.push(
       await failure(
         newClient({ token: TOKEN, endpoint: nowhere }).snapshot({ repo: TINY, pick: everything }),
