@@ -230,6 +230,11 @@ export function registerSweep(program: Command, io: CliIO): void {
         io.stderr(
           `deepconf: sweep ${manifest.sweep_id}: ${total} instances in ${manifest.runs.length} runs, ${where}${before > 0 ? ` (${before} already done)` : ""}\n`,
         );
+        if (target !== null && flags.maxRows !== undefined) {
+          io.stderr(
+            "deepconf: --max-rows applies to shards run in this process; on the queue each worker's own --max-rows decides\n",
+          );
+        }
         if (target === null) {
           progress.start(total, before);
           await runSweepHere(manifest, { ...options, onPrediction: () => progress.tick() });
