@@ -110,12 +110,6 @@ export interface LaunchCommandOptions {
   /** Aborts launching (nodes not up are terminated), or ends holding once they are up. */
   signal: AbortSignal;
   env?: NodeJS.ProcessEnv;
-  /** Test knobs: status polling, terminate retries, guard checks. */
-  pollMs?: number;
-  terminate?: { attempts?: number; delayMs?: number };
-  checkMs?: number;
-  keepaliveIntervalMs?: number;
-  reconnectDelayMs?: number;
 }
 
 function redisForNodes(url: string, out: NodesOutput): RedisTarget {
@@ -149,7 +143,6 @@ export async function launchCommand(
     prefix: options.plan.namePrefix,
     queue,
     budgetUsd: options.plan.budgetUsd,
-    checkMs: options.checkMs,
     log: (line) => out.info(`[${elapsed()}] ${line}`),
     warn: out.warn,
   });
@@ -178,10 +171,6 @@ export async function launchCommand(
         redis,
         queue,
         signal: options.signal,
-        pollMs: options.pollMs,
-        terminate: options.terminate,
-        keepaliveIntervalMs: options.keepaliveIntervalMs,
-        reconnectDelayMs: options.reconnectDelayMs,
         log: (line) => out.info(`[${elapsed()}] ${line}`),
         progress: (node, line) => out.info(`[${elapsed()}] ${node}: ${line}`),
         bundle: () => {
@@ -278,9 +267,6 @@ export interface AttachOptions {
   budgetUsd: number | null;
   sshKeyFile?: string;
   signal: AbortSignal;
-  checkMs?: number;
-  keepaliveIntervalMs?: number;
-  reconnectDelayMs?: number;
 }
 
 /** Holds the tunnels of recorded, running nodes again (after `launch --detach` or Ctrl-C). */
@@ -306,7 +292,6 @@ export async function attachCommand(
     prefix: options.namePrefix,
     queue,
     budgetUsd: options.budgetUsd,
-    checkMs: options.checkMs,
     log,
     warn: out.warn,
   });
@@ -320,8 +305,6 @@ export async function attachCommand(
         privateKey: key.privateKey,
         redis,
         log,
-        keepaliveIntervalMs: options.keepaliveIntervalMs,
-        reconnectDelayMs: options.reconnectDelayMs,
       });
       holder.add(record, tunnel);
       log(`${record.name}: tunnel up on the node's 127.0.0.1:${tunnel.remotePort}`);
