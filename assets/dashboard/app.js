@@ -150,7 +150,7 @@ function renderResults(snapshot) {
       const id = encodeURIComponent(r.run_id);
       const regenerate = `<button data-action="report" data-run="${esc(r.run_id)}">regenerate figures and report</button>`;
       if (x === null)
-        return `<tr data-testid="results-${esc(r.run_id)}"><td class="id">${esc(r.run_id)}</td><td colspan="8" class="muted">no results yet</td></tr>`;
+        return `<tr data-testid="results-${esc(r.run_id)}"><td class="id">${esc(r.run_id)}</td><td colspan="9" class="muted">no results yet</td></tr>`;
       const kind =
         x.tokens.baseline_kind === "measured"
           ? "measured"

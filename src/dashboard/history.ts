@@ -8,7 +8,7 @@ import type { WorkerHeartbeat } from "../queue/types.js";
 /** A rate is measured over at least this window. */
 const RATE_WINDOW_MS = 3000;
 /** Workers' counts change once per heartbeat (5 s by default): a longer window. */
-const WORKER_WINDOW_MS = 11_000;
+const WORKER_WINDOW_MS = 6000;
 /** Points kept per sweep. */
 const MAX_POINTS = 600;
 /** How long a gone worker stays on the page. */

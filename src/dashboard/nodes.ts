@@ -2,8 +2,9 @@
  * Lambda nodes for the page: what `deepconf nodes list` and `cost` show (status, uptime, cost so
  * far, the total), read from the API at most every `maxAgeMs` (the API limits requests), and the
  * terminate button. Only when an API key is configured (LAMBDA_API_KEY or the keys file); the
- * key itself never leaves the session object: the view has names, states and money only.
+ * key itself never leaves this process: the view has names, states and money only.
  */
+import { resolveApiKey } from "../cloud/lambda/credentials.js";
 import { fleet, pickNode, terminateCommand } from "../cloud/nodes/commands.js";
 import { isEnded } from "../cloud/nodes/fleet.js";
 import {
@@ -60,6 +61,8 @@ function viewOf(node: Awaited<ReturnType<typeof fleet>>[number]): NodeView {
 
 export class NodesSource {
   private session: NodesSession | null = null;
+  /** Kept only to scrub it from anything sent to the page. */
+  private key: string | null = null;
   private readonly message: string | null = null;
   private last: NodesView | null = null;
   private readAt = 0;
@@ -75,10 +78,16 @@ export class NodesSource {
   ) {
     try {
       this.session = openNodesSession({ env: options.env });
+      this.key = resolveApiKey({ env: options.env }).key;
     } catch (error) {
       if (!(error instanceof InputError)) throw error;
       this.message = NO_LAMBDA_KEY;
     }
+  }
+
+  /** The API key, for scrubbing (never sent anywhere). */
+  get secret(): string | null {
+    return this.key;
   }
 
   get configured(): boolean {

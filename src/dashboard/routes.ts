@@ -12,6 +12,7 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import { type Context, Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { InputError } from "../errors.js";
+import { tokenFromEnv } from "../hf/settings.js";
 import type { QueueConnection } from "../queue/producer.js";
 import { redactSecrets } from "../queue/redis.js";
 import { cancelSweep, retrySweep } from "../sweep/queue.js";
@@ -28,6 +29,8 @@ export interface RoutesOptions {
   assetsDir: string;
   /** How often each open event stream gets a snapshot. */
   intervalMs: number;
+  /** Where HF_TOKEN is read, to keep it off the page (default process.env). */
+  env?: NodeJS.ProcessEnv;
   /** Set when the server closes: event streams end. */
   closing: AbortSignal;
   log: (line: string) => void;
@@ -41,17 +44,30 @@ const ASSETS: Record<string, string> = {
 const PAGE_CSP =
   "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
-/** One snapshot at a time, shared by every client asking within `maxAgeMs`. */
-function snapshots(state: DashboardState, maxAgeMs: number) {
-  let last: { at: number; value: Snapshot } | null = null;
-  let inFlight: Promise<Snapshot> | null = null;
-  return async (): Promise<Snapshot> => {
-    if (last !== null && Date.now() - last.at < maxAgeMs) return last.value;
+/**
+ * Any secret value this process knows (the Redis password, the Lambda API key, HF_TOKEN) cut
+ * out of text bound for the page: a worker's error message cannot carry one there either.
+ */
+export function scrubber(secrets: readonly (string | null | undefined)[]) {
+  const values = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
+  const forms = [
+    ...new Set(values.flatMap((v) => [v, encodeURIComponent(v), JSON.stringify(v).slice(1, -1)])),
+  ];
+  return (text: string) => forms.reduce((out, form) => out.split(form).join("***"), text);
+}
+
+/** One snapshot at a time (as scrubbed JSON), shared by every client asking within `maxAgeMs`. */
+function snapshots(state: DashboardState, maxAgeMs: number, scrub: (text: string) => string) {
+  let last: { at: number; json: string } | null = null;
+  let inFlight: Promise<string> | null = null;
+  return async (): Promise<string> => {
+    if (last !== null && Date.now() - last.at < maxAgeMs) return last.json;
     inFlight ??= state
       .snapshot()
-      .then((value) => {
-        last = { at: Date.now(), value };
-        return value;
+      .then((value: Snapshot) => {
+        const json = scrub(JSON.stringify(value));
+        last = { at: Date.now(), json };
+        return json;
       })
       .finally(() => {
         inFlight = null;
@@ -63,9 +79,10 @@ function snapshots(state: DashboardState, maxAgeMs: number) {
 export function dashboardRoutes(options: RoutesOptions): Hono {
   const { state, connection, nodes, log } = options;
   const app = new Hono();
-  const snapshot = snapshots(state, Math.max(100, options.intervalMs / 2));
+  const scrub = scrubber([connection?.target.password, nodes.secret, tokenFromEnv(options.env)]);
+  const snapshot = snapshots(state, Math.max(100, options.intervalMs / 2), scrub);
   const problem = (c: Context, error: unknown) => {
-    const message = redactSecrets((error as Error).message, connection?.target);
+    const message = scrub(redactSecrets((error as Error).message, connection?.target));
     if (error instanceof InputError) return c.json({ error: message }, 400);
     log(`error: ${message}`);
     return c.json({ error: message }, 500);
@@ -97,18 +114,22 @@ export function dashboardRoutes(options: RoutesOptions): Hono {
   );
   app.get("/api/state", async (c) => {
     c.header("Cache-Control", "no-store");
-    return c.json(await snapshot());
+    c.header("Content-Type", "application/json; charset=utf-8");
+    return c.body(await snapshot());
   });
   app.get("/api/events", (c) =>
     streamSSE(c, async (stream) => {
       let id = 0;
       while (!stream.aborted && !options.closing.aborted) {
-        const value = await snapshot().catch((error: unknown) => ({
-          error: redactSecrets((error as Error).message, connection?.target),
-        }));
+        let event = "snapshot";
+        const data = await snapshot().catch((error: unknown) => {
+          event = "problem";
+          const message = redactSecrets((error as Error).message, connection?.target);
+          return scrub(JSON.stringify({ error: message }));
+        });
         await stream.writeSSE({
-          event: "error" in value ? "problem" : "snapshot",
-          data: JSON.stringify(value),
+          event,
+          data,
           id: String(id++),
           retry: 1000,
         });

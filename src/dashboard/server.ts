@@ -97,6 +97,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     assetsDir: assetsDir(),
     intervalMs: options.intervalMs ?? 1000,
     closing: closing.signal,
+    env: options.env,
     log,
   });
   let server: Server;

@@ -102,8 +102,12 @@ export class DashboardState {
       const rate = this.history.sweepRate(id);
       const perSecond = rate.add(generated, now);
       const left = status.instances.total - status.instances.done;
-      const etas = runs.map((r) => r.eta_seconds).filter((e): e is number => e !== null);
-      // Each run's ETA is at one worker's pace: the sweep's divides by the workers on it.
+      const moving = status.state === "running" || status.state === "waiting";
+      // Seconds per instance so far (each run's tokens at its pace), over the workers on it.
+      const seconds = runs.reduce(
+        (sum, r) => sum + (r.tokens.per_second ? r.tokens.generated / r.tokens.per_second : 0),
+        0,
+      );
       const busy = (view?.workers ?? []).filter((w) => w.current_job?.startsWith(`${id}.`)).length;
       sweeps.push({
         ...status,
@@ -111,15 +115,17 @@ export class DashboardState {
         created_at: sweep.created_at,
         tokens_per_s: perSecond,
         rate: rate.points.slice(-120),
+        // Only while something is left to run.
         eta_seconds:
           left === 0
             ? 0
-            : etas.length > 0
-              ? etas.reduce((a, b) => a + b, 0) / Math.max(1, busy)
+            : moving && status.instances.done > 0 && seconds > 0
+              ? (left * seconds) / status.instances.done / Math.max(1, busy)
               : null,
         runs: await Promise.all(
           runs.map(async (run) => ({
             ...run,
+            eta_seconds: run.shards.active + run.shards.waiting > 0 ? run.eta_seconds : null,
             results: await this.results.of(run.run_id, runDir(out, run.run_id)),
           })),
         ),
@@ -131,7 +137,12 @@ export class DashboardState {
       .updateWorkers(live, now)
       .map(({ heartbeat: w, goneSince, tokensPerS }) => {
         const job = w.jobs[0];
-        const device = w.deviceId === null ? w.device : `${w.device}:${w.deviceId}`;
+        const device =
+          w.device === "spec"
+            ? "as each job says"
+            : w.deviceId === null
+              ? w.device
+              : `${w.device}:${w.deviceId}`;
         return {
           id: w.id,
           host: w.host,

@@ -18,6 +18,7 @@ import { InferenceWorker } from "../../src/queue/worker.js";
 import { launchBrowser } from "../support/browser.js";
 import { deepconf } from "../support/cli.js";
 import { FakeLambda } from "../support/fake-lambda.js";
+import { freePort } from "../support/ports.js";
 import {
   deletePrefix,
   inProcessPredictions,
@@ -142,6 +143,13 @@ describe("deepconf dashboard", () => {
         "gone",
       );
 
+      // While it runs (one worker gone): the page as README shows it.
+      const running = join(testTempDir("screenshots-"), "dashboard-running.png");
+      await page.screenshot({ path: running, fullPage: true });
+      if (process.env.DASHBOARD_SCREENSHOT === "1") {
+        copyFileSync(running, join(REPO, "docs", "dashboard.png"));
+      }
+
       // Cancel: a confirmation, then the POST; the sweep shows as cancelled.
       const dialogs: string[] = [];
       page.on("dialog", (dialog) => {
@@ -188,11 +196,9 @@ describe("deepconf dashboard", () => {
       expect(queues.status()).toBe(200);
       expect(JSON.stringify(await queues.json())).toContain('"name":"jobs"');
 
-      const shot = join(testTempDir("screenshots-"), "dashboard.png");
+      const shot = join(testTempDir("screenshots-"), "dashboard-cancelled.png");
       await page.screenshot({ path: shot, fullPage: true });
-      if (process.env.DASHBOARD_SCREENSHOT === "1") {
-        copyFileSync(shot, join(REPO, "docs", "dashboard.png"));
-      }
+      expect(existsSync(shot)).toBe(true);
       console.info(`dashboard: browser test took ${Date.now() - started} ms`);
     } finally {
       await page.close();
@@ -291,4 +297,32 @@ describe("deepconf dashboard", () => {
       await redis.stop();
     }
   }, 120_000);
+
+  test("no Redis there, or the port taken: a one-line error, exit 2, nothing secret in it", async () => {
+    const port = await freePort();
+    const noRedis = await deepconf(
+      "dashboard",
+      "--port",
+      "0",
+      "--redis",
+      `redis://:hunter2@127.0.0.1:${port}`,
+      "--out",
+      testTempDir("sweeps-"),
+    );
+    expect(noRedis.code).toBe(2);
+    expect(noRedis.stderr).toBe(
+      `deepconf: cannot use Redis at redis://:***@127.0.0.1:${port}: connection refused: is redis-server running there (or the SSH tunnel up)?\n`,
+    );
+    const first = await startDashboard({ out: testTempDir("sweeps-"), port: 0 });
+    try {
+      const taken = new URL(first.url).port;
+      const again = await deepconf("dashboard", "--port", taken, "--out", testTempDir("sweeps-"));
+      expect(again.code).toBe(2);
+      expect(again.stderr).toBe(
+        `deepconf: port ${taken} on 127.0.0.1 is in use: give another with --port\n`,
+      );
+    } finally {
+      await first.close();
+    }
+  });
 });
