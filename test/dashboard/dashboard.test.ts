@@ -6,13 +6,18 @@
  *   the sweep; regenerating a run's report links it; a screenshot is taken.
  * - Off loopback every request needs the token (401 without, also for the event stream and
  *   bull-board), POSTs need it in the header (403 with the cookie alone); with ?token= the page
- *   and bull-board work; the Redis password never reaches the page.
+ *   and bull-board work; a Lambda node (on the local stand-in of the API) shows its GPU and cost
+ *   and its terminate button terminates it; the Redis password and the API key never reach the
+ *   page.
+ * - After the server restarts, the page reconnects by itself and shows the new state.
+ * - No Redis, or the port taken: a one-line error, exit 2.
  */
 import { randomBytes } from "node:crypto";
 import { copyFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { NodeStore } from "../../src/cloud/nodes/state.js";
 import { type Dashboard, startDashboard } from "../../src/dashboard/server.js";
 import { InferenceWorker } from "../../src/queue/worker.js";
 import { launchBrowser } from "../support/browser.js";
@@ -227,6 +232,31 @@ describe("deepconf dashboard", () => {
       expect(launch.code, launch.stderr).toBe(0);
       expect(launch.stdout + launch.stderr).not.toContain(password);
       const id = (await sweepUnder(out)).sweep_id;
+      // A node of ours on the stand-in API, recorded as launched an hour ago.
+      const home = testTempDir("home-");
+      const instance = lambda.addConsoleInstance({ type: "gpu_1x_a10" });
+      const price = instance.instance_type.price_cents_per_hour;
+      new NodeStore(join(home, "nodes.json")).put({
+        id: instance.id,
+        name: "deepconf-dash-1",
+        type: "gpu_1x_a10",
+        region: instance.region.name,
+        priceCentsPerHour: price,
+        launchedAt: new Date(Date.now() - 3_600_000).toISOString(),
+        terminatedAt: null,
+        stage: "booting",
+        ip: null,
+        ssh: { user: "ubuntu", port: 22, keyFile: join(home, "no-key") },
+        remoteDir: "/home/ubuntu/deepconf",
+        device: "cuda",
+        queuePrefix: prefix,
+        tunnelPort: null,
+        idleTerminateMs: null,
+        gpu: { name: "NVIDIA A10", memoryMiB: 24576, driver: null, cuda: null, count: 1 },
+        install: null,
+        readyAt: null,
+        error: null,
+      });
       dashboard = await startDashboard({
         out,
         redis: redisUrl,
@@ -234,8 +264,9 @@ describe("deepconf dashboard", () => {
         host: "0.0.0.0",
         port: 0,
         intervalMs: 250,
+        nodesMaxAgeMs: 0,
         env: {
-          DEEPCONF_HOME: testTempDir("home-"),
+          DEEPCONF_HOME: home,
           LAMBDA_API_KEY: apiKey,
           LAMBDA_API_URL: lambda.url,
         },
@@ -275,6 +306,17 @@ describe("deepconf dashboard", () => {
       await page.waitForSelector(`[data-testid="sweep-${id}"][data-state="cancelled"]`);
       await page.waitForSelector('[data-testid="nodes-total"]');
       expect(page.url()).toBe(base);
+      // The node: GPU, cost so far (an hour at its price); terminate after a confirmation.
+      const node = '[data-testid="node-deepconf-dash-1"]';
+      expect(await page.textContent(node)).toContain("1x NVIDIA A10");
+      expect(await page.textContent(node)).toContain(`$${(price / 100).toFixed(2)}/h`);
+      const total = Number((await page.textContent('[data-testid="nodes-total"]'))?.slice(1));
+      expect(total).toBeGreaterThanOrEqual(price / 100 - 0.01);
+      expect(total).toBeLessThan(price / 100 + 0.05);
+      page.once("dialog", (dialog) => void dialog.accept());
+      await page.click(`${node} button[data-action="terminate"]`);
+      await page.waitForSelector(`${node} >> text=terminating`, { timeout: 15_000 });
+      expect(lambda.instance(instance.id)?.status).toBe("terminating");
       const board = await page.request.get(`${base}queues/api/queues`);
       expect(board.status()).toBe(200);
 
@@ -325,4 +367,33 @@ describe("deepconf dashboard", () => {
       await first.close();
     }
   });
+
+  test("after the server restarts the page reconnects by itself and shows the new state", async () => {
+    const out = testTempDir("sweeps-");
+    const port = await freePort();
+    let dashboard = await startDashboard({ out, port, intervalMs: 200 });
+    const page = await browser.newPage();
+    try {
+      await page.goto(dashboard.url);
+      await page.waitForSelector('[data-testid="connection"][data-state="live"]');
+      expect(await page.textContent('[data-testid="sweeps"]')).toContain("no sweep in");
+      await dashboard.close();
+      await page.waitForSelector('[data-testid="connection"][data-state="reconnecting"]');
+      // While it is away a sweep is launched (queued, no worker takes it).
+      const path = writeSweepFile({ name: "later", limit: 2, methods: ["baseline"], shardSize: 2 });
+      const flags = ["--out", out, "--cache-dir", cacheDir, "--redis", SHARED_REDIS];
+      const launch = await deepconf("sweep", "launch", path, ...flags, "--prefix", prefix);
+      expect(launch.code, launch.stderr).toBe(0);
+      const id = (await sweepUnder(out)).sweep_id;
+      dashboard = await startDashboard({ out, port, intervalMs: 200 });
+      // No reload: the event stream comes back and the next snapshot has the sweep.
+      await page.waitForSelector('[data-testid="connection"][data-state="live"]', {
+        timeout: 15_000,
+      });
+      await page.waitForSelector(`[data-testid="sweep-${id}"][data-state="waiting"]`);
+    } finally {
+      await page.close();
+      await dashboard.close();
+    }
+  }, 60_000);
 });
