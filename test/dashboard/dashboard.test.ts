@@ -10,16 +10,19 @@
  *   and its terminate button terminates it; the Redis password and the API key never reach the
  *   page.
  * - After the server restarts, the page reconnects by itself and shows the new state.
+ * - A failed shard shows the worker's message; the retry button finishes the sweep.
  * - No Redis, or the port taken: a one-line error, exit 2.
  */
 import { randomBytes } from "node:crypto";
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { NodeStore } from "../../src/cloud/nodes/state.js";
 import { type Dashboard, startDashboard } from "../../src/dashboard/server.js";
+import type { QueueConnection } from "../../src/queue/producer.js";
 import { InferenceWorker } from "../../src/queue/worker.js";
+import { followSweep, openQueue } from "../../src/sweep/queue.js";
 import { launchBrowser } from "../support/browser.js";
 import { deepconf } from "../support/cli.js";
 import { FakeLambda } from "../support/fake-lambda.js";
@@ -35,7 +38,7 @@ import {
   until,
 } from "../support/queue.js";
 import { sweepUnder, writeSweepFile } from "../support/sweeps.js";
-import { testTempDir } from "../support/tiny-model.js";
+import { testTempDir, tinyModelDir } from "../support/tiny-model.js";
 
 const prefix = testPrefix();
 const cacheDir = testTempDir("cache-");
@@ -396,4 +399,64 @@ describe("deepconf dashboard", () => {
       await dashboard.close();
     }
   }, 60_000);
+
+  test("a failed shard shows its worker's message; the retry button finishes the sweep", async () => {
+    const models = testTempDir("models-");
+    const copy = join(models, "qwen3-copy");
+    cpSync(tinyModelDir(), copy, { recursive: true });
+    const path = writeSweepFile({
+      name: "failing",
+      models: [copy],
+      limit: 3,
+      methods: ["baseline"],
+      shardSize: 3,
+    });
+    const out = testTempDir("sweeps-");
+    const flags = ["--out", out, "--cache-dir", cacheDir, "--redis", SHARED_REDIS];
+    const launch = await deepconf("sweep", "launch", path, ...flags, "--prefix", prefix);
+    expect(launch.code, launch.stderr).toBe(0);
+    const id = (await sweepUnder(out)).sweep_id;
+    // The folder goes away after planning, before a worker looks for it.
+    renameSync(copy, `${copy}.away`);
+    const worker = await startWorker();
+    const dashboard = await startDashboard({
+      out,
+      redis: SHARED_REDIS,
+      prefix,
+      port: 0,
+      intervalMs: 250,
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const collecting = new AbortController();
+    let connection: QueueConnection | null = null;
+    try {
+      await page.goto(dashboard.url);
+      const card = `[data-testid="sweep-${id}"]`;
+      await page.waitForSelector(`${card}[data-state="failed"]`, { timeout: 30_000 });
+      expect(await page.textContent(`${card} .errors`)).toMatch(
+        /model folder .*qwen3-copy does not exist/,
+      );
+      // Fixed: the folder is back; retry, and a collector brings the results home.
+      renameSync(`${copy}.away`, copy);
+      await page.click(`[data-testid="retry-${id}"]`);
+      const sweep = await sweepUnder(out);
+      connection = await openQueue({ redis: SHARED_REDIS, prefix });
+      const following = followSweep(connection, sweep, {
+        out,
+        target: { redis: SHARED_REDIS, prefix },
+        pollMs: 200,
+        signal: collecting.signal,
+      });
+      await page.waitForSelector(`${card}[data-state="done"]`, { timeout: 60_000 });
+      expect(await page.getAttribute(card, "data-done")).toBe("3");
+      expect(await page.$(`${card} .errors`)).toBeNull();
+      await following;
+    } finally {
+      collecting.abort();
+      await connection?.close();
+      await page.close();
+      await dashboard.close();
+      await worker.stop();
+    }
+  }, 90_000);
 });
