@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { analyzeRuns, BUCKETS, type Metric } from "../analysis/analyze.js";
 import { loadRun } from "../analysis/load.js";
 import type { Interval } from "../analysis/stats.js";
+import { PREDICTIONS } from "../runs/directory.js";
 
 export const REPORT_FILE = "report.html";
 export const FIGURES_DIR = "figures";
@@ -50,11 +51,15 @@ export class ResultsCache {
 
   /** The run's results, or null before its first prediction. */
   async of(runId: string, dir: string): Promise<RunResults | null> {
-    const run = await loadRun(dir);
-    if (run.predictions.length === 0) return null;
-    const key = `${run.predictions.length}/${run.duplicates}`;
+    // The predictions file only grows: its size and time say whether anything changed.
+    const file = join(dir, PREDICTIONS);
+    if (!existsSync(file)) return null;
+    const stat = statSync(file);
+    const key = `${stat.size}/${stat.mtimeMs}`;
     let hit = this.cache.get(runId);
     if (hit?.key !== key) {
+      const run = await loadRun(dir);
+      if (run.predictions.length === 0) return null;
       // Few resamples: the bootstrap only feeds intervals the page does not show.
       const a = analyzeRuns([run], { resamples: 100, seed: 0 });
       hit = {
