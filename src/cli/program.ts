@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { ExitStatus, InputError } from "../errors.js";
 import { registerAnalyze } from "./analyze.js";
 import { registerCollect } from "./collect.js";
+import { registerDashboard } from "./dashboard.js";
 import { registerDatasets } from "./datasets.js";
 import { registerFigures } from "./figures.js";
 import { registerGenerate } from "./generate.js";
@@ -49,6 +50,7 @@ export function buildProgram(io: CliIO): Command {
   registerWorker(program, io);
   registerNodes(program, io);
   registerCollect(program, io);
+  registerDashboard(program, io);
   const configure = (command: Command) => {
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
     command.commands.forEach(configure);

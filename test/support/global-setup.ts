@@ -1,8 +1,9 @@
 /**
  * Runs once before all test files: one temporary root for every file the tests write (removed
  * at the end), the tiny Qwen3 test model built once into it, a Redis on 127.0.0.1:6379 for
- * the queue tests (started by scripts/ensure-redis.sh when none answers) and OpenSSH's sshd for
- * the SSH tests (installed by scripts/ensure-sshd.sh when missing; the tests start their own).
+ * the queue tests (started by scripts/ensure-redis.sh when none answers), OpenSSH's sshd for
+ * the SSH tests (installed by scripts/ensure-sshd.sh when missing; the tests start their own)
+ * and Debian's Chromium for the dashboard's browser tests (scripts/ensure-chromium.sh).
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -16,6 +17,7 @@ declare module "vitest" {
   export interface ProvidedContext {
     testRoot: string;
     tinyModelDir: string;
+    chromiumPath: string;
   }
 }
 
@@ -44,13 +46,32 @@ function ensureSshd(): void {
   }
 }
 
+/** Installs Debian's Chromium when missing (the dashboard tests drive it); returns its path. */
+function ensureChromium(): string {
+  const script = fileURLToPath(new URL("../../scripts/ensure-chromium.sh", import.meta.url));
+  try {
+    const out = execFileSync("bash", [script], {
+      stdio: ["ignore", "pipe", "inherit"],
+      timeout: 600_000,
+    });
+    return out.toString().trim().split("\n").at(-1) as string;
+  } catch {
+    throw new Error(
+      "the dashboard tests need Chromium and scripts/ensure-chromium.sh could not install it " +
+        "(apt-get install chromium, or set CHROMIUM_PATH)",
+    );
+  }
+}
+
 export default async function setup(project: TestProject): Promise<() => void> {
   ensureRedis();
   ensureSshd();
+  const chromium = ensureChromium();
   const root = mkdtempSync(join(tmpdir(), "deepconf-test-"));
   const tiny = join(root, "models", "qwen3-tiny");
   await buildTestModel({ out: tiny, shape: "tiny", seed: 1 });
   project.provide("testRoot", root);
   project.provide("tinyModelDir", tiny);
+  project.provide("chromiumPath", chromium);
   return () => rmSync(root, { recursive: true, force: true });
 }
