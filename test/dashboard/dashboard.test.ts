@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { NodeStore } from "../../src/cloud/nodes/state.js";
 import { type Dashboard, startDashboard } from "../../src/dashboard/server.js";
 import type { QueueConnection } from "../../src/queue/producer.js";
-import { InferenceWorker } from "../../src/queue/worker.js";
+import type { InferenceWorker } from "../../src/queue/worker.js";
 import { followSweep, openQueue } from "../../src/sweep/queue.js";
 import { launchBrowser } from "../support/browser.js";
 import { deepconf } from "../support/cli.js";
@@ -29,13 +29,13 @@ import { FakeLambda } from "../support/fake-lambda.js";
 import { freePort } from "../support/ports.js";
 import {
   deletePrefix,
-  inProcessPredictions,
+  fastWorker,
   REPO,
   SHARED_REDIS,
   startPrivateRedis,
   testPrefix,
-  tinySpec,
   until,
+  warmTinyModel,
 } from "../support/queue.js";
 import { sweepUnder, writeSweepFile } from "../support/sweeps.js";
 import { testTempDir, tinyModelDir } from "../support/tiny-model.js";
@@ -46,27 +46,14 @@ let browser: Browser;
 
 beforeAll(async () => {
   browser = await launchBrowser();
-  // Derive the model's graph into the cache once, not in every worker at the same time.
-  await inProcessPredictions(
-    { ...tinySpec(), selection: { ...tinySpec().selection, limit: 1 } },
-    cacheDir,
-  );
+  await warmTinyModel(cacheDir);
 }, 120_000);
 afterAll(async () => {
   await browser?.close();
   await deletePrefix(prefix);
 });
 
-function startWorker(): Promise<InferenceWorker> {
-  return InferenceWorker.start({
-    redis: SHARED_REDIS,
-    prefix,
-    cacheDir,
-    heartbeatMs: 300,
-    lockDurationMs: 2000,
-    stalledIntervalMs: 1000,
-  });
-}
+const startWorker = () => fastWorker(prefix, cacheDir);
 
 const doneOf = async (page: Page, sweepId: string) =>
   Number(await page.getAttribute(`[data-testid="sweep-${sweepId}"]`, "data-done"));

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { resolveParams } from "../../src/config/params.js";
 import { deleteKeysUnder } from "../../src/queue/redis.js";
+import { InferenceWorker } from "../../src/queue/worker.js";
 import { RunDirectory } from "../../src/runs/directory.js";
 import { runJob } from "../../src/runs/job.js";
 import { JobResources } from "../../src/runs/resources.js";
@@ -232,4 +233,27 @@ export async function inProcessPredictions(
     await resources.close();
   }
   return predictions;
+}
+
+/**
+ * Derives the tiny model's graph into `cacheDir` once (one instance run here), before several
+ * workers would each derive it at the same time.
+ */
+export async function warmTinyModel(cacheDir: string): Promise<void> {
+  await inProcessPredictions(
+    { ...tinySpec(), selection: { ...tinySpec().selection, limit: 1 } },
+    cacheDir,
+  );
+}
+
+/** An in-process worker on the shared Redis with test timings (a killed job recovers in ~2 s). */
+export function fastWorker(prefix: string, cacheDir: string): Promise<InferenceWorker> {
+  return InferenceWorker.start({
+    redis: SHARED_REDIS,
+    prefix,
+    cacheDir,
+    heartbeatMs: 300,
+    lockDurationMs: 2000,
+    stalledIntervalMs: 1000,
+  });
 }

@@ -15,16 +15,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { QueueConnection, shardStates } from "../../src/queue/producer.js";
 import { parseProgress } from "../../src/queue/types.js";
-import { InferenceWorker } from "../../src/queue/worker.js";
+import type { InferenceWorker } from "../../src/queue/worker.js";
 import { loadSweep } from "../../src/sweep/directory.js";
 import { deepconf } from "../support/cli.js";
 import {
   deletePrefix,
-  inProcessPredictions,
+  fastWorker,
   SHARED_REDIS,
   testPrefix,
-  tinySpec,
   until,
+  warmTinyModel,
 } from "../support/queue.js";
 import {
   expectExactlyOnce,
@@ -48,27 +48,14 @@ let connection: QueueConnection;
 
 beforeAll(async () => {
   connection = await QueueConnection.open(SHARED_REDIS, { prefix });
-  // Derive the model's graph into the cache once, not in every worker at the same time.
-  await inProcessPredictions(
-    { ...tinySpec(), selection: { ...tinySpec().selection, limit: 1 } },
-    cacheDir,
-  );
+  await warmTinyModel(cacheDir);
 }, 60_000);
 afterAll(async () => {
   await connection?.close();
   await deletePrefix(prefix);
 });
 
-function startWorker(): Promise<InferenceWorker> {
-  return InferenceWorker.start({
-    redis: SHARED_REDIS,
-    prefix,
-    cacheDir,
-    heartbeatMs: 300,
-    lockDurationMs: 2000,
-    stalledIntervalMs: 1000,
-  });
-}
+const startWorker = () => fastWorker(prefix, cacheDir);
 
 describe("sweep launch --redis", () => {
   test("--follow --json with two workers: the documented shape, exit 0, predictions equal the in-process launch; status says done", async () => {

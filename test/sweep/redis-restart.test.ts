@@ -10,12 +10,11 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { deepconf } from "../support/cli.js";
 import {
   type Child,
-  inProcessPredictions,
   type PrivateRedis,
   spawnTs,
   startPrivateRedis,
-  tinySpec,
   until,
+  warmTinyModel,
 } from "../support/queue.js";
 import {
   expectExactlyOnce,
@@ -31,11 +30,7 @@ let redis: PrivateRedis;
 
 beforeAll(async () => {
   redis = await startPrivateRedis();
-  // The model's graph, derived once before two workers would each do it.
-  await inProcessPredictions(
-    { ...tinySpec(), selection: { ...tinySpec().selection, limit: 1 } },
-    cacheDir,
-  );
+  await warmTinyModel(cacheDir);
 }, 60_000);
 afterAll(async () => {
   await redis?.stop();
