@@ -80,8 +80,9 @@ beforeAll(async () => {
     ].join("\n"),
   );
   chmodSync(join(bin, "nvidia-smi"), 0o755);
+  // Late on purpose: the launch reaches its SSH wait about 10 s in, so SSH is retried.
   sshd = await startSshd({
-    startDelayMs: 14_000,
+    startDelayMs: 25_000,
     setEnvPath: `${bin}:/usr/local/bin:/usr/bin:/bin`,
   });
   proxy = await startTcpProxy(sshd.host, sshd.port);
