@@ -35,6 +35,7 @@ import {
 import { type Sshd, startSshd } from "../support/sshd.js";
 import {
   expectExactlyOnce,
+  launchFollow,
   linesOnDisk,
   referenceLaunch,
   sweepUnder,
@@ -176,20 +177,7 @@ describe("deepconf nodes against the stand-in API and a real sshd", () => {
     });
     const reference = await referenceLaunch(sweepFile, cacheDir);
     const out = testTempDir("nodes-e2e-out-");
-    const follow = deepconf(
-      "sweep",
-      "launch",
-      sweepFile,
-      "--out",
-      out,
-      "--cache-dir",
-      cacheDir,
-      "--redis",
-      SHARED_REDIS,
-      "--prefix",
-      prefix,
-      "--follow",
-    );
+    const follow = launchFollow(sweepFile, { out, cacheDir, prefix });
     const sweep = await sweepUnder(out);
     await until(async () => (await linesOnDisk(sweep, out)) > 0, {
       timeoutMs: 120_000,

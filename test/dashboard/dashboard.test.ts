@@ -37,7 +37,7 @@ import {
   until,
   warmTinyModel,
 } from "../support/queue.js";
-import { sweepUnder, writeSweepFile } from "../support/sweeps.js";
+import { launchFollow, sweepUnder, writeSweepFile } from "../support/sweeps.js";
 import { testTempDir, tinyModelDir } from "../support/tiny-model.js";
 
 const prefix = testPrefix();
@@ -74,20 +74,7 @@ describe("deepconf dashboard", () => {
     let dashboard: Dashboard | null = null;
     const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
     try {
-      const launching = deepconf(
-        "sweep",
-        "launch",
-        path,
-        "--out",
-        out,
-        "--cache-dir",
-        cacheDir,
-        "--redis",
-        SHARED_REDIS,
-        "--prefix",
-        prefix,
-        "--follow",
-      );
+      const launching = launchFollow(path, { out, cacheDir, prefix });
       const sweep = await sweepUnder(out);
       const id = sweep.sweep_id;
       dashboard = await startDashboard({

@@ -10,7 +10,7 @@ import { PREDICTIONS } from "../../src/runs/directory.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
 import { listSweeps, loadSweep, runDir, type SweepManifest } from "../../src/sweep/directory.js";
 import { deepconf } from "./cli.js";
-import { predictionLines, until } from "./queue.js";
+import { predictionLines, SHARED_REDIS, until } from "./queue.js";
 import { testTempDir, tinyModelDir } from "./tiny-model.js";
 
 export interface SweepText {
@@ -83,4 +83,27 @@ export async function linesOnDisk(sweep: SweepManifest, out: string): Promise<nu
   for (const run of sweep.runs)
     total += (await predictionLines(join(runDir(out, run.run_id), PREDICTIONS))).length;
   return total;
+}
+
+/** `sweep launch FILE --follow` on a test's queue (its own key prefix), as a researcher runs it. */
+export function launchFollow(
+  path: string,
+  {
+    out,
+    cacheDir,
+    prefix,
+    json = false,
+  }: { out: string; cacheDir: string; prefix: string; json?: boolean },
+) {
+  const flags = [
+    "--out",
+    out,
+    "--cache-dir",
+    cacheDir,
+    "--redis",
+    SHARED_REDIS,
+    "--prefix",
+    prefix,
+  ];
+  return deepconf("sweep", "launch", path, ...flags, "--follow", ...(json ? ["--json"] : []));
 }

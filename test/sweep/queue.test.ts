@@ -28,6 +28,7 @@ import {
 } from "../support/queue.js";
 import {
   expectExactlyOnce,
+  launchFollow,
   linesOnDisk,
   referenceLaunch,
   sweepUnder,
@@ -40,10 +41,8 @@ const cacheDir = testTempDir("cache-");
 const queueFlags = ["--redis", SHARED_REDIS, "--prefix", prefix];
 
 /** `sweep launch FILE --follow` on the test's queue (with --json unless told otherwise). */
-function launchFollow(path: string, out: string, json = true) {
-  const flags = ["--out", out, "--cache-dir", cacheDir, ...queueFlags, "--follow"];
-  return deepconf("sweep", "launch", path, ...flags, ...(json ? ["--json"] : []));
-}
+const launchHere = (path: string, out: string, json = true) =>
+  launchFollow(path, { out, cacheDir, prefix, json });
 let connection: QueueConnection;
 
 beforeAll(async () => {
@@ -68,7 +67,7 @@ describe("sweep launch --redis", () => {
     const out = testTempDir("sweeps-");
     const workers = await Promise.all([startWorker(), startWorker()]);
     try {
-      const launch = await launchFollow(path, out);
+      const launch = await launchHere(path, out);
       expect(launch.code, launch.stderr).toBe(0);
       const report = JSON.parse(launch.stdout);
       expect(Object.keys(report)).toEqual(["sweep_id", "sweep_dir", "runs", "shards"]);
@@ -133,7 +132,7 @@ describe("sweep launch --redis", () => {
     const out = testTempDir("sweeps-");
     const worker = await startWorker();
     try {
-      const launching = launchFollow(path, out);
+      const launching = launchHere(path, out);
       const sweep = await sweepUnder(out);
       const id = sweep.sweep_id;
       await until(async () => (await linesOnDisk(sweep, out)) >= 1, {
@@ -190,7 +189,7 @@ describe("sweep launch --redis", () => {
       const states = (await shardStates(connection, id)).shards.map((s) => s.state);
       expect(states.filter((s) => s === "waiting" || s === "active")).toHaveLength(4);
 
-      const follow = await launchFollow(path, out);
+      const follow = await launchHere(path, out);
       expect(follow.code, follow.stderr).toBe(0);
       const after = JSON.parse(
         (await deepconf("sweep", "status", id, "--out", out, ...queueFlags, "--json")).stdout,
@@ -220,7 +219,7 @@ describe("sweep launch --redis", () => {
     const referenceOut = await referenceLaunch(path, cacheDir);
     let worker: InferenceWorker | null = null;
     try {
-      const launching = launchFollow(path, out);
+      const launching = launchHere(path, out);
       const sweep = await sweepUnder(out);
       const id = sweep.sweep_id;
       await until(async () => (await shardStates(connection, id)).counts.waiting === 2, {
@@ -248,7 +247,7 @@ describe("sweep launch --redis", () => {
       const retry = await deepconf("sweep", "retry", id, "--out", out, ...queueFlags);
       expect(retry.code, retry.stderr).toBe(0);
       expect(retry.stdout).toMatch(/1 failed shards back on the queue/);
-      const follow = await launchFollow(path, out);
+      const follow = await launchHere(path, out);
       expect(follow.code, follow.stderr).toBe(0);
       const after = JSON.parse(
         (await deepconf("sweep", "status", id, "--out", out, ...queueFlags, "--json")).stdout,
