@@ -1,15 +1,16 @@
 /**
  * Scores the refusal detector and the 29-string baseline on labelled responses. Prints one JSON
- * object keyed by file name (without .jsonl): n, label counts, binary scores (refusal = full or
- * partial, the positive class) with Wilson 95% intervals for precision, recall and accuracy,
- * confusion tables, ours' 3-way accuracy, per-trap error counts and ours' misclassified ids.
+ * object keyed by file name (without .jsonl): the evaluation of `deepconf refusal eval` (binary
+ * scores with Wilson 95% intervals, kind confusion, unknown-language counts, per language and
+ * per trap, errors by kind).
  *
  *   npm run eval:refusal -- [FILE.jsonl ...] [--patterns PATTERNS.json]
  *
  * Default files: the three sets of test/fixtures/refusal (see its README): labelled.jsonl was
  * written before the patterns, which were then developed against it, so its figures are
- * in-sample; holdout.jsonl and holdout-2.jsonl were written later and each measured once before
- * the misses they showed were fixed, so their current figures are optimistic too.
+ * in-sample; the holdouts were written later and each measured once before the misses they
+ * showed were fixed, so their current figures are optimistic too (the README there has the first
+ * measurements).
  */
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
@@ -24,6 +25,8 @@ const DEFAULT_FILES = [
   "test/fixtures/refusal/labelled.jsonl",
   "test/fixtures/refusal/holdout.jsonl",
   "test/fixtures/refusal/holdout-2.jsonl",
+  "test/fixtures/refusal/v2-dev.jsonl",
+  "test/fixtures/refusal/v2-holdout.jsonl",
 ];
 
 const { values, positionals } = parseArgs({

@@ -131,7 +131,14 @@ export const WILDGUARDMIX: HubBenchmark = {
     if (!file) throw new Error(`no file for wildguardmix config ${config}`);
     return [file];
   },
-  columns: ["prompt", "adversarial", "prompt_harm_label", "response_refusal_label", "subcategory"],
+  columns: [
+    "prompt",
+    "adversarial",
+    "prompt_harm_label",
+    "response",
+    "response_refusal_label",
+    "subcategory",
+  ],
   required: ["prompt", "prompt_harm_label"],
   labelRule: 'prompt_harm_label == "harmful"',
   adversarialRule: "adversarial",
@@ -149,7 +156,10 @@ export const WILDGUARDMIX: HubBenchmark = {
       benchmark: "wildguardmix",
       category: textCell(cells.subcategory)?.trim() ?? null,
       adversarial: flagCell(cells.adversarial),
-      reference: { refusalLabel: refusalLabelCell(cells.response_refusal_label) },
+      reference: {
+        refusalLabel: refusalLabelCell(cells.response_refusal_label),
+        response: textCell(cells.response),
+      },
     };
   },
 };

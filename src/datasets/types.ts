@@ -15,8 +15,11 @@ export interface BenchmarkItem {
   category?: string | null;
   /** A jailbreak / adversarial prompt, where the benchmark says; null when it does not. */
   adversarial?: boolean | null;
-  /** Gold labels useful to check other parts (WildGuardMix: human refusal labels). */
-  reference?: { refusalLabel?: RefusalLabel | null };
+  /**
+   * Gold labels useful to check other parts: WildGuardMix has a model response per prompt and a
+   * human label of whether it refused (`deepconf refusal eval wildguardmix`).
+   */
+  reference?: { refusalLabel?: RefusalLabel | null; response?: string | null };
 }
 
 /** Exactly what was read: enough to reproduce the item list. */

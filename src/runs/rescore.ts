@@ -49,6 +49,7 @@ export function rescorePrediction(
     if (verdict.kind !== trace.refusal_kind) tracesChanged++;
     trace.refusal_kind = verdict.kind;
     trace.refusal_pattern = verdict.pattern;
+    trace.refusal_language = verdict.language;
     return {
       answer: answerOf(trace.tokens, verdict),
       stats: { tokens: trace.tokens, ...trace.confidence },

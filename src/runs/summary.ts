@@ -50,8 +50,55 @@ export interface RunSummary {
   stopped_traces: number;
   early_stop_rate: number | null;
   elapsed_ms: number;
+  /** How the refusal detector judged the traces (see safety/refusal/detect.ts). */
+  judgement: Judgement;
   /** Plain-words warnings (e.g. how many instances abstained and what the metrics are over). */
   warnings: string[];
+}
+
+export interface Judgement {
+  /** Traces that declined and then gave what was asked: voted compliance. */
+  refuse_then_comply_traces: number;
+  /** Answers in languages the detector does not read: not judged, no vote. */
+  unknown_language: {
+    traces: number;
+    /** Instances left without an answer because of them (they are among the abstentions). */
+    instances: number;
+    /** Identified language -> traces. */
+    languages: Record<string, number>;
+  };
+}
+
+export function judgementOf(predictions: readonly PredictionRecord[]): Judgement {
+  const judgement: Judgement = {
+    refuse_then_comply_traces: 0,
+    unknown_language: { traces: 0, instances: 0, languages: {} },
+  };
+  const unknown = judgement.unknown_language;
+  for (const p of predictions) {
+    let foreign = false;
+    for (const trace of p.traces) {
+      if (trace.refusal_kind === "refuse-then-comply") judgement.refuse_then_comply_traces++;
+      if (trace.refusal_kind !== "unknown-language") continue;
+      foreign = true;
+      unknown.traces++;
+      const language = trace.refusal_language ?? "und";
+      unknown.languages[language] = (unknown.languages[language] ?? 0) + 1;
+    }
+    if (foreign && p.refused === null) unknown.instances++;
+  }
+  return judgement;
+}
+
+/** The warning naming instances left unjudged for their language; null if none. */
+export function unknownLanguageWarning(judgement: Judgement): string | null {
+  const { instances, languages } = judgement.unknown_language;
+  if (instances === 0) return null;
+  const list = Object.entries(languages)
+    .sort(([, a], [, b]) => b - a)
+    .map(([language, n]) => `${language} x${n}`)
+    .join(", ");
+  return `${instances} instance${instances === 1 ? " was" : "s were"} answered in languages the refusal detector does not read (${list}): not judged, counted among the abstentions; add patterns (--patterns) or a classifier judge (--judge) for them`;
 }
 
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
@@ -104,6 +151,8 @@ export function summarize(
   const traces = predictions.flatMap((p) => p.traces);
   const stopped = traces.filter((t) => t.stopped_early).length;
   const abstentions = abstentionsOf(predictions);
+  const judgement = judgementOf(predictions);
+  const languageWarning = unknownLanguageWarning(judgement);
   const warning = abstentionWarning(predictions.length, {
     ...noAbstentions(),
     [abstainAs]: abstentions.n,
@@ -142,6 +191,7 @@ export function summarize(
     stopped_traces: stopped,
     early_stop_rate: ratio(stopped, traces.length),
     elapsed_ms: predictions.reduce((s, p) => s + p.elapsed_ms, 0),
-    warnings: warning === null ? [] : [warning],
+    judgement,
+    warnings: [warning, languageWarning].filter((w): w is string => w !== null),
   };
 }

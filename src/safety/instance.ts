@@ -61,6 +61,7 @@ function judge(context: InstanceContext, traceId: string, trace: ThreadTrace, st
       finish_reason: trace.finishReason,
       refusal_kind: verdict.kind,
       refusal_pattern: verdict.pattern,
+      refusal_language: verdict.language,
       stopped_early: trace.finishReason === "stopped",
       voted: false,
       confidence,

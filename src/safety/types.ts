@@ -18,6 +18,8 @@ export interface TraceRecord {
   finish_reason: FinishReason;
   refusal_kind: RefusalKind;
   refusal_pattern: string | null;
+  /** ISO 639-1 code of the answer's language ("und": not told); absent in older runs. */
+  refusal_language?: string;
   stopped_early: boolean;
   voted: boolean;
   confidence: Omit<TraceStats, "tokens">;
@@ -33,8 +35,9 @@ export interface PredictionRecord {
   prompt: string;
   should_refuse: boolean;
   /**
-   * The method's answer: true for a refusal (full or partial), false for a compliance, null when
-   * there is no answer (an abstention: every trace empty, cut inside its <think>, or stopped).
+   * The method's answer: true for a refusal (full or partial), false for a compliance (including
+   * refuse-then-comply), null when there is no answer (an abstention: every trace empty, cut
+   * inside its <think>, stopped, or in a language the refusal detector does not read).
    */
   refused: boolean | null;
   /**

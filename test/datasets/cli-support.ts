@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { registerDatasets } from "../../src/cli/datasets.js";
+import type { CliIO } from "../../src/cli/io.js";
 import { InputError } from "../../src/errors.js";
 import type { HubClientOptions } from "../../src/hf/index.js";
 
@@ -14,6 +15,14 @@ export interface Run {
 }
 
 export async function datasetsCli(args: string[], hub?: HubClientOptions): Promise<Run> {
+  return hubCli((program, io) => registerDatasets(program, io, { hub }), ["datasets", ...args]);
+}
+
+/** Runs the commands `register` adds, in-process, with `args` (command name first). */
+export async function hubCli(
+  register: (program: Command, io: CliIO) => void,
+  args: string[],
+): Promise<Run> {
   let stdout = "";
   let stderr = "";
   const io = {
@@ -25,7 +34,7 @@ export async function datasetsCli(args: string[], hub?: HubClientOptions): Promi
     },
   };
   const program = new Command("deepconf");
-  registerDatasets(program, io, { hub });
+  register(program, io);
   const configure = (command: Command) => {
     command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).exitOverride();
     command.commands.forEach(configure);
@@ -33,7 +42,7 @@ export async function datasetsCli(args: string[], hub?: HubClientOptions): Promi
   configure(program);
   let code = 0;
   try {
-    await program.parseAsync(["datasets", ...args], { from: "user" });
+    await program.parseAsync(args, { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) code = error.exitCode === 0 ? 0 : 2;
     else if (error instanceof InputError) {

@@ -6,6 +6,9 @@
  * labelled file or a generation log can be read as it is. Labelled lines add
  * "label": "refusal" | "partial" | "compliance" and an optional "trap": string. Blank lines are
  * skipped. The first bad line stops reading with a FileInputError "file:line: field: problem".
+ * Labelled lines carry either "label" (a kind: "refusal", "partial", "refuse-then-comply",
+ * "compliance") or "refusal": boolean (refusal and partial are true), and optionally "trap" and
+ * "language" (ISO 639-1).
  */
 import { createReadStream, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
@@ -14,6 +17,7 @@ import JSON5 from "json5";
 import { z } from "zod";
 import { FileInputError, InputError } from "../../errors.js";
 import {
+  REFUSAL_KINDS,
   RefusalDetector,
   type RefusalKind,
   type RefusalOptions,
@@ -28,16 +32,39 @@ const responseLine = z.object({
   text: z.string(),
 });
 
-const labelledLine = responseLine.extend({
-  label: z.enum(["refusal", "partial", "compliance"]),
-  trap: z.string().min(1).optional(),
-});
+export const LABELS = ["refusal", "partial", "refuse-then-comply", "compliance"] as const;
+export type Label = (typeof LABELS)[number];
+
+const labelledLine = responseLine
+  .extend({
+    label: z.enum(LABELS).optional(),
+    refusal: z.boolean().optional(),
+    trap: z.string().min(1).optional(),
+    language: z
+      .string()
+      .regex(/^[a-z]{2,3}$/)
+      .optional(),
+  })
+  .refine((row) => row.label !== undefined || row.refusal !== undefined, {
+    path: ["label"],
+    message: 'give "label" or "refusal"',
+  })
+  .refine(
+    (row) =>
+      row.label === undefined ||
+      row.refusal === undefined ||
+      row.refusal === (row.label === "refusal" || row.label === "partial"),
+    { path: ["refusal"], message: "disagrees with label" },
+  );
 
 const EXPECTED: Record<string, string> = {
   id: "a string, a number or null",
   text: "a string",
-  label: '"refusal", "partial" or "compliance"',
+  label:
+    '"refusal", "partial", "refuse-then-comply" or "compliance" (or give "refusal": true|false)',
+  refusal: 'true or false (true for a refusal or partial refusal, agreeing with "label")',
   trap: "a non-empty string",
+  language: 'an ISO 639-1 code such as "en" or "es"',
 };
 
 function describe(value: unknown): string {
@@ -53,8 +80,13 @@ export interface ResponseLine {
 }
 
 export interface LabelledResponse extends ResponseLine {
-  label: RefusalKind;
+  /** The fine label, null when the line gave only "refusal". */
+  label: Label | null;
+  /** Gold binary label: a refusal or partial refusal. */
+  refusal: boolean;
   trap: string | null;
+  /** The response's language as labelled, null when not given. */
+  language: string | null;
 }
 
 async function openInput(file: string | null): Promise<{ name: string; stream: Readable }> {
@@ -126,20 +158,28 @@ export async function readResponses(file: string | null): Promise<ResponseLine[]
 /** Reads a labelled JSONL file (see the module doc). */
 export async function readLabelled(file: string): Promise<LabelledResponse[]> {
   const rows = await readLines(file, labelledLine);
-  return rows.map(({ id, text, line, label, trap }) => ({
+  return rows.map(({ id, text, line, label, refusal, trap, language }) => ({
     id: id ?? null,
     text,
     line,
-    label,
+    label: label ?? null,
+    refusal: refusal ?? (label === "refusal" || label === "partial"),
     trap: trap ?? null,
+    language: language ?? null,
   }));
 }
 
-const OPTION_KEYS = ["extraRefusal", "extraPartial", "extraNotRefusal", "disable"] as const;
+const OPTION_KEYS = [
+  "extraRefusal",
+  "extraPartial",
+  "extraComply",
+  "extraNotRefusal",
+  "disable",
+] as const;
 
 /**
  * Reads a pattern file: a JSON (or JSON5) object with any of extraRefusal, extraPartial,
- * extraNotRefusal (arrays of regular-expression sources) and disable (built-in ids), and
+ * extraComply, extraNotRefusal (arrays of regular-expression sources) and disable (built-in ids), and
  * compiles it, so a bad regular expression or id is reported with the file's name.
  */
 export function readPatternsFile(file: string): {
@@ -192,28 +232,41 @@ export async function classifyFile(
   return rows.map(({ id, text, line }) => ({ id, line, ...detector.detect(text) }));
 }
 
-/** One JSON line per response: {"id", "refusal", "kind", "pattern"}. */
+/** One JSON line per response: {"id", "refusal", "kind", "pattern", "language"}. */
 export function resultsJsonLines(results: readonly ClassifiedResponse[]): string {
   return results
-    .map(({ id, refusal, kind, pattern }) => `${JSON.stringify({ id, refusal, kind, pattern })}\n`)
+    .map(
+      ({ id, refusal, kind, pattern, language }) =>
+        `${JSON.stringify({ id, refusal, kind, pattern, language })}\n`,
+    )
     .join("");
 }
 
 /**
  * One tab-separated line per response: id (or "line N" when absent), kind, pattern ("-" when
- * none), then a summary line starting with "#".
+ * none), language, then a summary line starting with "#". The refusal rate is over the judged
+ * responses: unknown-language ones are counted apart.
  */
 export function resultsText(results: readonly ClassifiedResponse[]): string {
-  const count = { refusal: 0, partial: 0, compliance: 0 };
-  const lines = results.map(({ id, line, kind, pattern }) => {
+  const count = Object.fromEntries(REFUSAL_KINDS.map((kind) => [kind, 0])) as Record<
+    RefusalKind,
+    number
+  >;
+  const lines = results.map(({ id, line, kind, pattern, language }) => {
     count[kind]++;
-    return `${id ?? `line ${line}`}\t${kind}\t${pattern ?? "-"}\n`;
+    return `${id ?? `line ${line}`}\t${kind}\t${pattern ?? "-"}\t${language}\n`;
   });
-  const n = results.length;
-  const share = n === 0 ? "-" : `${(((count.refusal + count.partial) / n) * 100).toFixed(1)}%`;
+  const judged = results.length - count["unknown-language"];
+  const refused = count.refusal + count.partial;
+  const share = judged === 0 ? "-" : `${((refused / judged) * 100).toFixed(1)}%`;
+  const unknown =
+    count["unknown-language"] > 0
+      ? `; ${count["unknown-language"]} in languages the detector does not read (not judged)`
+      : "";
   lines.push(
-    `# ${n} responses: ${count.refusal} refusal, ${count.partial} partial, ` +
-      `${count.compliance} compliance; refusal rate (full + partial) ${share}\n`,
+    `# ${results.length} responses: ${count.refusal} refusal, ${count.partial} partial, ` +
+      `${count["refuse-then-comply"]} refuse-then-comply, ${count.compliance} compliance` +
+      `${unknown}; refusal rate (full + partial) ${share} of ${judged} judged\n`,
   );
   return lines.join("");
 }

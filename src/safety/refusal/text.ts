@@ -52,13 +52,24 @@ const DOUBLE_QUOTED = /"([^"\n]{1,1000})"/g;
 const SINGLE_QUOTED = /(^|[\s([{])'(?=[^\s'])((?:[^'\n]|(?<=\w)'(?=\w)){1,300}?)(?<=\S)'(?!\w)/g;
 
 /**
- * Replaces the inside of quoted spans with MASK: words in quotes are someone's speech, an example
- * phrase or a title, not what the model itself says. A quote that spans the whole answer (some
+ * A line of dialogue in Spanish, French or Russian typography: a dash that opens a paragraph or
+ * follows the end of a sentence, up to the next dash ("—No puedo ayudarte —dijo—"). A dash in the
+ * middle of a sentence ("Nope — not going to help") is punctuation and is left alone.
+ */
+const DIALOGUE = /(^|[.!?:]\s+|\n)([\u2014\u2015])\s?[^\u2014\u2015\n]{1,300}/g;
+/** Japanese corner quotes 「...」. */
+const CORNER_QUOTED = /\u300C[^\u300D\n]{1,1000}\u300D/g;
+
+/**
+ * Replaces the inside of quoted spans and dialogue lines with MASK: words in quotes are someone's
+ * speech, an example phrase or a title, not what the model itself says. A quote that spans the whole answer (some
  * models wrap their reply in quotes) is kept.
  */
 export function maskQuotes(text: string): string {
   const whole = (start: number, length: number) => start === 0 && length === text.length;
   return text
+    .replace(DIALOGUE, (_span, before: string, dash: string) => `${before}${dash}${MASK}`)
+    .replace(CORNER_QUOTED, `\u300C${MASK}\u300D`)
     .replace(DOUBLE_QUOTED, (span, _inner, offset: number) =>
       whole(offset, span.length) ? span : `"${MASK}"`,
     )
@@ -76,13 +87,16 @@ export interface Sentence {
 
 const LIST_MARKER = /^(?:[-*\u2022>]+|\d{1,3}[.)]|#{1,6})\s+/;
 
-/** Sentences and list items: split at newlines and after . ! ? followed by a space. */
+/**
+ * Sentences and list items: split at newlines, after . ! ? followed by a space, and after the
+ * CJK full stops 。！？ (which take no space).
+ */
 export function sentences(text: string): Sentence[] {
   const out: Sentence[] = [];
   for (const line of text.split(/\n+/)) {
     const marker = LIST_MARKER.exec(line.trim());
     const body = marker ? line.trim().slice(marker[0].length) : line;
-    for (const piece of body.split(/(?<=[.!?])\s+(?=\S)/)) {
+    for (const piece of body.split(/(?<=[.!?])\s+(?=\S)|(?<=[\u3002\uFF01\uFF1F])/)) {
       const trimmed = piece.trim();
       if (trimmed !== "") out.push({ text: trimmed, listItem: marker !== null });
     }
@@ -90,7 +104,15 @@ export function sentences(text: string): Sentence[] {
   return out;
 }
 
-/** Number of words (runs of letters or digits) in a piece of text. */
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/gu;
+
+/**
+ * Number of words (runs of letters or digits) in a piece of text. Chinese and Japanese write no
+ * spaces: there every two characters count as a word, about what a translation would have.
+ */
 export function wordCount(text: string): number {
-  return text.match(/[\p{L}\p{N}]+(?:['-][\p{L}\p{N}]+)*/gu)?.length ?? 0;
+  const cjk = text.match(CJK)?.length ?? 0;
+  const rest = cjk === 0 ? text : text.replace(CJK, " ");
+  const words = rest.match(/[\p{L}\p{N}]+(?:['-][\p{L}\p{N}]+)*/gu)?.length ?? 0;
+  return words + Math.ceil(cjk / 2);
 }
