@@ -151,6 +151,7 @@ interface JudgeParts {
   padId: number;
 }
 
+/** A loaded classifier judge; made by loadClassifierJudge, released by close(). */
 export class ClassifierJudge {
   /** The spec, normalised: "classifier:" + the folder or hub id given. */
   readonly id: string;
