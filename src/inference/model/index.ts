@@ -10,8 +10,10 @@ export {
 } from "./dtypes.js";
 export { fileSha256, modelFileHash, rememberFileHash, sha256OfFile } from "./file-hash.js";
 export {
+  looksLikePath,
   pickModelFiles,
   type ResolvedModel,
   type ResolveModelOptions,
+  readJsonObject,
   resolveModel,
 } from "./resolve.js";

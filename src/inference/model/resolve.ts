@@ -115,7 +115,7 @@ export async function resolveModel(
 }
 
 /** Paths nobody would mistake for a hub id; a missing one is a missing folder. */
-function looksLikePath(spec: string): boolean {
+export function looksLikePath(spec: string): boolean {
   const id = spec.split("@")[0] ?? spec;
   return (
     /^(\/|\.\.?(\/|$)|~)/.test(spec) ||
@@ -263,7 +263,10 @@ async function listOnnxDir(dir: string): Promise<string[]> {
 }
 
 /** A JSON object from a file; null when the file does not exist. */
-async function readJsonObject(path: string, fix: string): Promise<Record<string, unknown> | null> {
+export async function readJsonObject(
+  path: string,
+  fix: string,
+): Promise<Record<string, unknown> | null> {
   let text: string;
   try {
     text = await readFile(path, "utf8");

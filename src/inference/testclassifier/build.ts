@@ -1,0 +1,89 @@
+/**
+ * Writes the tiny classifier as a Hugging Face-style folder:
+ *   config.json (id2label NORMAL / REJECTION), tokenizer.json, tokenizer_config.json,
+ *   onnx/model.onnx.
+ * Built in a hidden sibling and renamed into place, so a killed build never leaves a folder that
+ * looks complete. The output depends on nothing but this code: every build is byte-identical.
+ */
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import onnxProto from "onnx-proto";
+import { InputError } from "../../errors.js";
+import { buildClassifierModel } from "./graph.js";
+import {
+  CLASSIFIER_MAX_LENGTH,
+  classifierTokenizerConfig,
+  classifierTokenizerJson,
+} from "./tokenizer.js";
+import { CLASSIFIER_LABELS, CLASSIFIER_VOCAB, FEATURES } from "./weights.js";
+
+const { onnx } = onnxProto;
+
+export const CLASSIFIER_MODEL_FILE = "onnx/model.onnx";
+/** The config.json key that marks a folder as built here (and so safe to overwrite). */
+const MARKER = "deepconf_test_classifier";
+
+export interface BuildTestClassifierOptions {
+  /** The folder to create. */
+  out: string;
+  /** Replace `out` when it already holds a test classifier built by this module. */
+  overwrite?: boolean;
+}
+
+export function classifierConfig(): Record<string, unknown> {
+  return {
+    architectures: ["BertForSequenceClassification"],
+    model_type: "bert",
+    hidden_size: FEATURES.length,
+    vocab_size: CLASSIFIER_VOCAB.length,
+    max_position_embeddings: CLASSIFIER_MAX_LENGTH,
+    pad_token_id: 0,
+    problem_type: "single_label_classification",
+    id2label: Object.fromEntries(CLASSIFIER_LABELS.map((label, id) => [String(id), label])),
+    label2id: Object.fromEntries(CLASSIFIER_LABELS.map((label, id) => [label, id])),
+    [MARKER]: { note: "hand-set bag-of-words weights; a crude refusal classifier for tests" },
+  };
+}
+
+/** Only an empty folder or (with overwrite) one this module wrote may be replaced. */
+async function mustReplace(dir: string, overwrite: boolean): Promise<boolean> {
+  const entries = await readdir(dir).catch(() => null);
+  if (entries === null) return false;
+  if (entries.length === 0) return true;
+  let ours = false;
+  try {
+    ours = MARKER in JSON.parse(await readFile(join(dir, "config.json"), "utf8"));
+  } catch {
+    // Not ours: no readable config.json.
+  }
+  if (overwrite && ours) return true;
+  throw new InputError(
+    ours
+      ? `${dir} already holds a test classifier; pass overwrite to replace it`
+      : `${dir} already exists and is not a test classifier built by deepconf; refusing to replace it`,
+  );
+}
+
+/** Builds the folder; returns its absolute path. */
+export async function buildTestClassifier(options: BuildTestClassifierOptions): Promise<string> {
+  const dir = resolve(options.out);
+  const replace = await mustReplace(dir, options.overwrite ?? false);
+  const work = join(dirname(dir), `.${basename(dir)}.partial-${process.pid}`);
+  await rm(work, { recursive: true, force: true });
+  await mkdir(join(work, "onnx"), { recursive: true });
+  try {
+    const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+    await writeFile(join(work, "config.json"), json(classifierConfig()));
+    await writeFile(join(work, "tokenizer.json"), json(classifierTokenizerJson()));
+    await writeFile(join(work, "tokenizer_config.json"), json(classifierTokenizerConfig()));
+    const model = onnx.ModelProto.encode(buildClassifierModel()).finish();
+    await writeFile(join(work, CLASSIFIER_MODEL_FILE), model);
+    if (replace) await rm(dir, { recursive: true, force: true });
+    await mkdir(dirname(dir), { recursive: true });
+    await rename(work, dir);
+  } catch (error) {
+    await rm(work, { recursive: true, force: true });
+    throw error;
+  }
+  return dir;
+}
