@@ -130,10 +130,12 @@ export function confidencesProblem(
   entry: ConfidencesEntry,
 ): string | null {
   const traces = [...entry.traces];
-  if (traces.length !== prediction.traces.length) {
-    return `${traces.length} traces of confidences for the prediction's ${prediction.traces.length}`;
+  // A line from outside (a queue entry) may lack its traces: then none fit.
+  const lineTraces = Array.isArray(prediction.traces) ? prediction.traces : [];
+  if (traces.length !== lineTraces.length) {
+    return `${traces.length} traces of confidences for the prediction's ${lineTraces.length}`;
   }
-  for (const [i, trace] of prediction.traces.entries()) {
+  for (const [i, trace] of lineTraces.entries()) {
     const [id, values] = traces[i] as [string, Float32Array];
     if (id !== trace.trace_id) return `trace ${i} is ${id}, the prediction's is ${trace.trace_id}`;
     if (values.length !== trace.tokens) {
