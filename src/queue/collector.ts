@@ -1,7 +1,8 @@
 /**
  * The collector: reads a sweep's results stream through a consumer group and writes each
  * prediction into its run directory on this disk (`<out>/<run_id>/`, created with its manifest
- * by whoever launched the sweep), flushed to disk, and only then acknowledges the entry.
+ * by whoever launched the sweep), its confidences record into the directory's sidecar just
+ * before it, flushed to disk, and only then acknowledges the entry.
  * Delivery is at-least-once; the run directory keeps one line per instance, so an entry read
  * twice (a worker that sent an instance again, a collector killed between write and ack) is
  * written once. A collector killed at any point and started again loses nothing: it first
@@ -16,9 +17,11 @@ import { readFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Redis } from "ioredis";
+import { confidencesProblem, entryOf } from "../runs/confidences.js";
+import { decodeConfidences } from "../runs/confidences-codec.js";
 import { MANIFEST, RunDirectory, type RunManifest } from "../runs/directory.js";
 import { predictionProblem } from "../runs/predictions.js";
-import type { PredictionRecord } from "../safety/types.js";
+import type { InstanceConfidences, PredictionRecord } from "../safety/types.js";
 import {
   COLLECTOR_GROUP,
   checkPrefix,
@@ -86,8 +89,18 @@ export interface Collector {
   readonly done: Promise<CollectorStats>;
 }
 
-type Entry = [id: string, fields: string[] | null];
-type ReadReply = Array<[key: string, entries: Entry[]]> | null;
+/** Entries are read as bytes: the confidences field is binary (ids and the rest are UTF-8). */
+type Entry = [id: string, fields: Buffer[] | null];
+type RawEntry = [id: Buffer, fields: Buffer[] | null];
+type ReadReply = Array<[key: Buffer, entries: RawEntry[]]> | null;
+
+const entriesOf = (raw: readonly RawEntry[] | undefined): Entry[] =>
+  (raw ?? []).map(([id, fields]) => [id.toString(), fields]);
+
+interface Parsed {
+  prediction: PredictionRecord;
+  confidences?: InstanceConfidences;
+}
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -192,8 +205,8 @@ class StreamCollector implements Collector {
           ];
           if (!this.draining) args.push("BLOCK", blockMs);
           args.push("STREAMS", this.key, ">");
-          const reply = (await this.client.call("XREADGROUP", ...args)) as ReadReply;
-          const entries = reply?.[0]?.[1] ?? [];
+          const reply = (await this.client.callBuffer("XREADGROUP", ...args)) as ReadReply;
+          const entries = entriesOf(reply?.[0]?.[1]);
           if (entries.length === 0 && this.draining) break;
           await this.handle(entries);
         } catch (error) {
@@ -218,7 +231,8 @@ class StreamCollector implements Collector {
     this.unwritten.clear();
     let cursor = "0";
     for (;;) {
-      const reply = (await this.client.xreadgroup(
+      const reply = (await this.client.callBuffer(
+        "XREADGROUP",
         "GROUP",
         COLLECTOR_GROUP,
         this.consumer,
@@ -228,7 +242,7 @@ class StreamCollector implements Collector {
         this.key,
         cursor,
       )) as ReadReply;
-      const entries = reply?.[0]?.[1] ?? [];
+      const entries = entriesOf(reply?.[0]?.[1]);
       if (entries.length === 0) return;
       await this.handle(entries);
       cursor = entries[entries.length - 1]?.[0] ?? cursor;
@@ -238,7 +252,7 @@ class StreamCollector implements Collector {
   private async claimIdle(batch: number, idleMs: number): Promise<void> {
     let cursor = "0-0";
     do {
-      const reply = (await this.client.call(
+      const reply = (await this.client.callBuffer(
         "XAUTOCLAIM",
         this.key,
         COLLECTOR_GROUP,
@@ -247,9 +261,9 @@ class StreamCollector implements Collector {
         cursor,
         "COUNT",
         batch,
-      )) as [string, Entry[], string[]?];
-      cursor = reply[0];
-      if (reply[1].length > 0) await this.handle(reply[1]);
+      )) as [Buffer, RawEntry[], Buffer[]?];
+      cursor = reply[0].toString();
+      if (reply[1].length > 0) await this.handle(entriesOf(reply[1]));
     } while (cursor !== "0-0" && !this.stopping);
   }
 
@@ -259,7 +273,7 @@ class StreamCollector implements Collector {
    */
   private async handle(entries: readonly Entry[]): Promise<void> {
     const done: string[] = [];
-    const byRun = new Map<string, Array<{ id: string; prediction: PredictionRecord }>>();
+    const byRun = new Map<string, Array<Parsed & { id: string }>>();
     for (const [id, fields] of entries) {
       const parsed = this.parse(id, fields);
       if (parsed === null) {
@@ -267,7 +281,7 @@ class StreamCollector implements Collector {
         this.unwritten.delete(id);
       } else {
         const list = byRun.get(parsed.prediction.run_id as string) ?? [];
-        list.push({ id, prediction: parsed.prediction });
+        list.push({ id, ...parsed });
         byRun.set(parsed.prediction.run_id as string, list);
       }
     }
@@ -287,14 +301,18 @@ class StreamCollector implements Collector {
     await tx.exec();
   }
 
-  /** The entry's prediction, or null when the entry is settled as it is (gone, or never writable). */
-  private parse(id: string, fields: string[] | null): { prediction: PredictionRecord } | null {
+  /**
+   * The entry's prediction and confidences, or null when the entry is settled as it is (gone, or
+   * never writable).
+   */
+  private parse(id: string, fields: Buffer[] | null): Parsed | null {
     if (fields === null) return null; // deleted from the stream after it was read
-    const record: Record<string, string> = {};
+    const bytes = new Map<string, Buffer>();
     for (let i = 0; i + 1 < fields.length; i += 2)
-      record[fields[i] as string] = fields[i + 1] as string;
-    const runId = record[RESULT_FIELDS.runId] ?? "";
-    const instanceId = record[RESULT_FIELDS.instanceId] ?? "";
+      bytes.set((fields[i] as Buffer).toString(), fields[i + 1] as Buffer);
+    const text = (field: string) => bytes.get(field)?.toString() ?? "";
+    const runId = text(RESULT_FIELDS.runId);
+    const instanceId = text(RESULT_FIELDS.instanceId);
     const malformed = (why: string) => {
       this.stats.malformed++;
       this.problem(`results entry ${id} dropped: ${why}`);
@@ -305,7 +323,7 @@ class StreamCollector implements Collector {
     }
     let prediction: PredictionRecord;
     try {
-      prediction = JSON.parse(record[RESULT_FIELDS.prediction] ?? "") as PredictionRecord;
+      prediction = JSON.parse(text(RESULT_FIELDS.prediction)) as PredictionRecord;
     } catch {
       return malformed("its prediction is not JSON");
     }
@@ -315,13 +333,28 @@ class StreamCollector implements Collector {
     if (prediction.instance_id !== instanceId || prediction.run_id !== runId) {
       return malformed("its prediction does not match its run_id and instance_id");
     }
-    return { prediction };
+    const record = bytes.get(RESULT_FIELDS.confidences);
+    if (record === undefined) return { prediction }; // an older worker's entry
+    // Bad confidences cost the sidecar its record, never the run its prediction.
+    try {
+      const confidences = decodeConfidences(record, `results entry ${id}`);
+      const wrong =
+        confidences.instance_id === instanceId
+          ? confidencesProblem(prediction, entryOf(confidences))
+          : `they are ${confidences.instance_id}'s`;
+      if (wrong !== null) throw new Error(`results entry ${id}: confidences: ${wrong}`);
+      return { prediction, confidences };
+    } catch (error) {
+      const message = `${(error as Error).message}: the prediction is written without them`;
+      this.problem(message, `confidences:${runId}`);
+      return { prediction };
+    }
   }
 
   /** Writes one run's entries of a batch; true when they are settled (written or duplicates). */
   private async writeRun(
     runId: string,
-    list: ReadonlyArray<{ id: string; prediction: PredictionRecord }>,
+    list: ReadonlyArray<Parsed & { id: string }>,
   ): Promise<boolean> {
     const runDir = join(this.options.out, runId);
     let written: PredictionRecord[];
@@ -340,7 +373,15 @@ class StreamCollector implements Collector {
         this.runs.set(runId, run);
       }
       // Instances already on disk (or twice in the batch) are not written again.
-      written = await run.appendMany(list.map((x) => x.prediction));
+      const confidences = new Map<string, InstanceConfidences>();
+      for (const x of list) {
+        const id = x.prediction.instance_id;
+        if (x.confidences !== undefined && !confidences.has(id)) confidences.set(id, x.confidences);
+      }
+      written = await run.appendMany(
+        list.map((x) => x.prediction),
+        confidences,
+      );
     } catch (error) {
       this.problem(`cannot write run ${runId}: ${(error as Error).message}`, `write:${runId}`);
       return false;

@@ -33,12 +33,16 @@ export interface ShardResult {
  */
 export const CANCELLED_REASON = "sweep cancelled";
 
-/** Fields of one results stream entry. */
+/**
+ * Fields of one results stream entry. `confidences` is binary: the instance's confidences.bin
+ * record (runs/confidences-codec.ts; checksummed end to end), absent from older workers.
+ */
 export const RESULT_FIELDS = {
   runId: "run_id",
   instanceId: "instance_id",
   jobId: "job_id",
   prediction: "prediction",
+  confidences: "confidences",
 } as const;
 
 /** What a worker says about itself every few seconds (a hash that expires when it stops). */

@@ -1,9 +1,9 @@
 /**
  * The inference worker: a BullMQ Worker whose processor runs a shard with runJob and sends each
- * finished prediction to its sweep's results stream at once (XADD), then records the instance in
- * the job's progress. A job that runs again (a stalled job after a kill -9, a shard handed back)
- * skips what its progress lists; an instance sent but not yet listed is sent twice and the
- * collector keeps one. One JobResources per worker: models stay loaded between jobs, and run on
+ * finished prediction (with its traces' token confidences) to its sweep's results stream at once
+ * (XADD), then records the instance in the job's progress. A job that runs again (a stalled job
+ * after a kill -9, a shard handed back) skips what its progress lists; an instance sent but not
+ * yet listed is sent twice and the collector keeps one. One JobResources per worker: models stay loaded between jobs, and run on
  * their own threads so lock renewals never wait for inference.
  *
  * stop() (SIGTERM, SIGINT) lets each job finish its instance in flight, hands the rest of the
@@ -15,6 +15,7 @@ import { hostname } from "node:os";
 import { type Job, Queue, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { InputError } from "../errors.js";
+import { encodeConfidences } from "../runs/confidences-codec.js";
 import { type ResultSink, runJob } from "../runs/job.js";
 import { JobResources } from "../runs/resources.js";
 import { type JobSpec, parseJobSpec, runIdOf, selectItems } from "../runs/spec.js";
@@ -335,9 +336,11 @@ export class InferenceWorker {
       await job.updateProgress(progress());
       const sink: ResultSink = {
         finished: delivered,
-        append: async (prediction) => {
+        append: async (prediction, confidences) => {
           // The stream first: once an id is in the progress, no later try sends it again. The
-          // cancel key is read in the same round trip.
+          // cancel key is read in the same round trip. The confidences travel as their sidecar
+          // record, binary (a quarter of base64's and JSON's size; ioredis sends Buffers as is),
+          // in the same entry, so the collector writes both or neither.
           const replies = await this.redis
             .pipeline()
             .xadd(
@@ -351,6 +354,8 @@ export class InferenceWorker {
               jobId,
               RESULT_FIELDS.prediction,
               JSON.stringify({ ...prediction, run_id: runId }),
+              RESULT_FIELDS.confidences,
+              encodeConfidences(confidences),
             )
             .exists(cancelKey)
             .exec();

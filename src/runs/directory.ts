@@ -1,15 +1,17 @@
 /**
  * A run directory: manifest.json (what ran), predictions.jsonl (append-only, one line per
- * finished instance, flushed to disk as each instance ends) and summary.json. Opening an
- * existing directory resumes it: finished instances are read back and skipped, and a line cut
- * short by a crash is cut off the file (runs/predictions.ts, mode "repair"), so a kill loses at
- * most the instance in flight.
+ * finished instance, flushed to disk as each instance ends), confidences.bin (the token
+ * confidences of each line's traces, runs/confidences.ts, written just before the line) and
+ * summary.json. Opening an existing directory resumes it: finished instances are read back and
+ * skipped, and a line or record cut short by a crash is cut off its file (runs/predictions.ts,
+ * mode "repair"; repairConfidences), so a kill loses at most the instance in flight.
  */
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "../errors.js";
-import type { PredictionRecord } from "../safety/types.js";
+import type { InstanceConfidences, PredictionRecord } from "../safety/types.js";
+import { appendConfidences, CONFIDENCES, repairConfidences } from "./confidences.js";
 import { acquireLock } from "./lock.js";
 import { duplicatesNote, readPredictions } from "./predictions.js";
 
@@ -38,6 +40,11 @@ function diskError(error: unknown, path: string): never {
 export class RunDirectory {
   /** Instance ids of `finished`, built on the first append. */
   private ids: Set<string> | null = null;
+  /**
+   * The appends so far, in order: one at a time, so the files' order agrees (a record left
+   * without its line by a crash is the sidecar's last) and an instance is never written twice.
+   */
+  private writing: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly dir: string,
@@ -66,6 +73,7 @@ export class RunDirectory {
         const path = join(dir, PREDICTIONS);
         const { predictions, duplicates } = await readPredictions(path, { mode: "repair" });
         const notes = duplicates > 0 ? [`${path}: ${duplicatesNote(duplicates)}`] : [];
+        await repairSidecar(dir, new Set(predictions.map((p) => p.instance_id)));
         return new RunDirectory(dir, existing, predictions, unlock, notes);
       } catch (error) {
         unlock();
@@ -93,21 +101,40 @@ export class RunDirectory {
     return join(this.dir, PREDICTIONS);
   }
 
+  get confidencesPath(): string {
+    return join(this.dir, CONFIDENCES);
+  }
+
   /**
-   * Appends one prediction and flushes it to disk before returning. An instance already in the
-   * run is not written again (a result delivered twice is kept once: the first wins).
+   * Appends one prediction (and its traces' confidences, when given) and flushes it to disk
+   * before returning. An instance already in the run is not written again (a result delivered
+   * twice is kept once: the first wins).
    */
-  async append(prediction: PredictionRecord): Promise<void> {
-    await this.appendMany([prediction]);
+  async append(prediction: PredictionRecord, confidences?: InstanceConfidences): Promise<void> {
+    const byId = new Map(confidences ? [[prediction.instance_id, confidences]] : []);
+    await this.appendMany([prediction], byId);
   }
 
   /**
    * Appends several predictions with one write and one flush to disk (the collector writes a
    * whole batch read from the stream this way), deduplicating as append does: an instance
-   * already in the run, or earlier in the same call, is not written again. Returns the
-   * predictions written, in order.
+   * already in the run, or earlier in the same call, is not written again. The confidences of
+   * the predictions written (by instance id; an instance without any gets no record) go to the
+   * sidecar first, with one write and one flush. Returns the predictions written, in order.
    */
-  async appendMany(predictions: readonly PredictionRecord[]): Promise<PredictionRecord[]> {
+  appendMany(
+    predictions: readonly PredictionRecord[],
+    confidences: ReadonlyMap<string, InstanceConfidences> = new Map(),
+  ): Promise<PredictionRecord[]> {
+    const next = this.writing.then(() => this.write(predictions, confidences));
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async write(
+    predictions: readonly PredictionRecord[],
+    confidences: ReadonlyMap<string, InstanceConfidences>,
+  ): Promise<PredictionRecord[]> {
     this.ids ??= new Set(this.finished.map((p) => p.instance_id));
     const fresh: PredictionRecord[] = [];
     const batch = new Set<string>();
@@ -117,6 +144,18 @@ export class RunDirectory {
       fresh.push(p);
     }
     if (fresh.length === 0) return fresh;
+    const records = fresh.flatMap((p) => {
+      const record = confidences.get(p.instance_id);
+      if (record !== undefined && record.instance_id !== p.instance_id) {
+        throw new Error(`confidences of ${record.instance_id} given for ${p.instance_id}`);
+      }
+      return record === undefined ? [] : [record];
+    });
+    // The record before its line: a crash in between leaves an unfinished instance, not a
+    // finished one without confidences (see runs/confidences.ts).
+    await appendConfidences(this.confidencesPath, records).catch((error) =>
+      diskError(error, this.confidencesPath),
+    );
     const file = await open(this.predictionsPath, "a").catch((error) =>
       diskError(error, this.predictionsPath),
     );
@@ -138,6 +177,22 @@ export class RunDirectory {
   async writeSummary(summary: unknown): Promise<void> {
     const path = join(this.dir, SUMMARY);
     await writeJsonAtomic(path, summary).catch((error) => diskError(error, path));
+  }
+}
+
+/**
+ * Cuts off the end of the sidecar that no finished instance owns (a torn record, records whose
+ * line never made it). Damage before that end stops the resume with what to do about it.
+ */
+async function repairSidecar(dir: string, finished: ReadonlySet<string>): Promise<void> {
+  const path = join(dir, CONFIDENCES);
+  try {
+    await repairConfidences(path, finished);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    throw new InputError(
+      `${error.message}: move ${path} away and run the same command again (the run resumes; the confidences that file held are lost, its predictions are kept)`,
+    );
   }
 }
 

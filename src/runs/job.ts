@@ -9,14 +9,18 @@
  * Buckets need the run's final confidence threshold: summaries and analysis compute them.
  */
 import { runInstance } from "../safety/instance.js";
-import type { PredictionRecord } from "../safety/types.js";
+import type { InstanceConfidences, PredictionRecord } from "../safety/types.js";
 import type { JobResources } from "./resources.js";
 import { type JobSpec, runIdOf, selectItems } from "./spec.js";
 
 export interface ResultSink {
   /** Instance ids already finished (a resumed run, a retried shard): they are skipped. */
   readonly finished: ReadonlySet<string>;
-  append(prediction: PredictionRecord): Promise<void>;
+  /**
+   * One finished instance: its prediction line and its traces' token confidences (kept beside
+   * the line, in the run's confidences.bin; a sink that has no use for them ignores them).
+   */
+  append(prediction: PredictionRecord, confidences: InstanceConfidences): Promise<void>;
   /** Called after each instance with the counts of this job's selection so far. */
   progress?(done: number, total: number, prediction: PredictionRecord): void;
 }
@@ -79,7 +83,7 @@ export async function runJob(
         interrupted = true;
         return;
       }
-      const prediction = await runInstance(item, {
+      const { prediction, confidences } = await runInstance(item, {
         model,
         method: spec.method,
         params: spec.params,
@@ -90,7 +94,7 @@ export async function runJob(
         queue.length = 0; // the other lanes finish their instance in flight and stop
         throw error;
       });
-      await sink.append({ run_id: runId, ...prediction });
+      await sink.append({ run_id: runId, ...prediction }, confidences);
       done++;
       sink.progress?.(done, total, prediction);
     }

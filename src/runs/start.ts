@@ -203,8 +203,8 @@ export async function startRun(options: StartRunOptions): Promise<StartedRun> {
         spec,
         {
           finished,
-          append: async (prediction) => {
-            await directory.append({ ...prediction, run_id: runId });
+          append: async (prediction, confidences) => {
+            await directory.append({ ...prediction, run_id: runId }, confidences);
             finished.add(prediction.instance_id);
           },
           progress: options.onProgress,

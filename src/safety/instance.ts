@@ -16,7 +16,7 @@ import { answerFields } from "./abstain.js";
 import { answerOf } from "./answer.js";
 import type { Method, MethodParams } from "./methods.js";
 import { detectRefusal, type RefusalOptions } from "./refusal/index.js";
-import type { PredictionRecord, TraceRecord } from "./types.js";
+import type { InstanceConfidences, PredictionRecord, TraceRecord } from "./types.js";
 import { decide } from "./vote.js";
 
 /**
@@ -46,6 +46,14 @@ interface Judged {
   record: TraceRecord;
   answer: string | null;
   stats: TraceStats;
+  /** C_i of the tokens the trace kept (for a stopped trace, up to its stop). */
+  confidences: Float64Array;
+}
+
+/** A prediction line and, beside it, its traces' token confidences (the run's sidecar). */
+export interface InstanceResult {
+  prediction: PredictionRecord;
+  confidences: InstanceConfidences;
 }
 
 function judge(context: InstanceContext, traceId: string, trace: ThreadTrace, stats: TraceStats) {
@@ -53,6 +61,7 @@ function judge(context: InstanceContext, traceId: string, trace: ThreadTrace, st
   const { tokens, ...confidence } = stats;
   const judged: Judged = {
     stats,
+    confidences: trace.confidences.subarray(0, tokens),
     answer: answerOf(tokens, verdict),
     record: {
       trace_id: traceId,
@@ -144,11 +153,14 @@ async function online(context: InstanceContext, inputIds: number[]) {
   return { judged, stopThreshold: controller.threshold };
 }
 
-/** Runs one instance and returns its prediction line (bucket filled in by the run). */
+/**
+ * Runs one instance: its prediction line (bucket filled in by the run) and the token confidences
+ * of that line's traces (the measured Cons@B traces are not the prediction's: not included).
+ */
 export async function runInstance(
   item: BenchmarkItem,
   context: InstanceContext,
-): Promise<PredictionRecord> {
+): Promise<InstanceResult> {
   const started = performance.now();
   const inputIds = await context.model.promptIds({
     prompt: item.prompt,
@@ -191,7 +203,7 @@ export async function runInstance(
   const refusals = answered.filter((j) => j.answer === REFUSAL).length;
   // No answer (every trace empty, unfinished or stopped) is an abstention, not a compliance.
   const { refused, abstained, correct } = answerFields(answer, item.shouldRefuse);
-  return {
+  const prediction: PredictionRecord = {
     instance_id: item.id,
     benchmark: item.benchmark,
     model: context.model.name,
@@ -213,4 +225,10 @@ export async function runInstance(
     category: item.category ?? null,
     adversarial: item.adversarial ?? null,
   };
+  const confidences: InstanceConfidences = {
+    instance_id: item.id,
+    k: context.params.topk,
+    traces: judged.map((j) => ({ trace_id: j.record.trace_id, values: j.confidences })),
+  };
+  return { prediction, confidences };
 }

@@ -67,3 +67,22 @@ export interface PredictionRecord {
   category?: string | null;
   adversarial?: boolean | null;
 }
+
+/** One trace's token confidences C_i (see InstanceConfidences). */
+export interface TraceConfidences {
+  trace_id: string;
+  values: Float32Array | Float64Array;
+}
+
+/**
+ * The token confidences C_i of a prediction's traces, in its trace order: a complete trace has
+ * `tokens` of them, a trace stopped early those up to its stop. Not part of the prediction line
+ * (they would multiply its size); runs keep them in the confidences.bin sidecar
+ * (runs/confidences.ts), so DeepConf can be replayed and tuned without the model.
+ */
+export interface InstanceConfidences {
+  instance_id: string;
+  /** The top-k the confidences were computed with (params.topk). */
+  k: number;
+  traces: TraceConfidences[];
+}

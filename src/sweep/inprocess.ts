@@ -46,8 +46,8 @@ export async function runSweepInProcess(
           shardJobSpec(run, shard),
           {
             finished,
-            append: async (prediction) => {
-              await directory.append(prediction);
+            append: async (prediction, confidences) => {
+              await directory.append(prediction, confidences);
               finished.add(prediction.instance_id);
               options.onPrediction?.(run.run_id, prediction);
             },

@@ -9,6 +9,8 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { startCollector } from "../../src/queue/collector.js";
 import { COLLECTOR_GROUP, resultsStreamKey } from "../../src/queue/names.js";
+import { CONFIDENCES, readConfidences } from "../../src/runs/confidences.js";
+import { encodeConfidences } from "../../src/runs/confidences-codec.js";
 import { PREDICTIONS } from "../../src/runs/directory.js";
 import { type JobSpec, runIdOf } from "../../src/runs/spec.js";
 import {
@@ -55,13 +57,48 @@ function fields(runId: string, instanceId: string, prediction?: string): string[
   ];
 }
 
-async function send(sweepId: string, entries: string[][]): Promise<void> {
+/**
+ * An entry as a worker sends it: a prediction with two traces and, in a binary field, their
+ * confidences (`record` replaces them).
+ */
+function withConfidences(
+  runId: string,
+  instanceId: string,
+  record?: Buffer,
+): Array<string | Buffer> {
+  const confidences = {
+    instance_id: instanceId,
+    k: 20,
+    traces: [
+      { trace_id: "t0", values: Float64Array.from([1.5, 2.25, instanceId.length]) },
+      { trace_id: "t1", values: Float64Array.from([7.125]) },
+    ],
+  };
+  const prediction = {
+    run_id: runId,
+    instance_id: instanceId,
+    should_refuse: true,
+    refused: true,
+    traces: confidences.traces.map((t) => ({ trace_id: t.trace_id, tokens: t.values.length })),
+  };
+  return [
+    ...fields(runId, instanceId, JSON.stringify(prediction)),
+    "confidences",
+    record ?? encodeConfidences(confidences),
+  ];
+}
+
+async function send(sweepId: string, entries: Array<Array<string | Buffer>>): Promise<void> {
   const key = resultsStreamKey(prefix, sweepId);
   await redis.pipeline(entries.map((f) => ["xadd", key, "*", ...f])).exec();
 }
 
 async function linesOf(out: string, spec: JobSpec) {
   return predictionLines(join(out, runIdOf(spec), PREDICTIONS));
+}
+
+async function sidecarOf(out: string, spec: JobSpec) {
+  return readConfidences(join(out, runIdOf(spec), CONFIDENCES));
 }
 
 describe("collector", () => {
@@ -118,18 +155,63 @@ describe("collector", () => {
     expect(((await redis.xpending(key, COLLECTOR_GROUP)) as [number])[0]).toBe(0);
   });
 
+  test("confidences come in a binary field: written once beside their line; bad ones never cost the line", async () => {
+    const sweepId = "confidences";
+    const out = testTempDir("runs-");
+    const spec = tinySpec({ seed: 3 });
+    await createRunDir(out, spec);
+    const run = runIdOf(spec);
+    const good = withConfidences(run, "c1");
+    const damaged = Buffer.from(good.at(-1) as Buffer);
+    (damaged[12] as number) ^= 1;
+    const foreign = withConfidences(run, "c9").at(-1) as Buffer;
+    await send(sweepId, [
+      good,
+      withConfidences(run, "c2", damaged),
+      withConfidences(run, "c3", foreign),
+      fields(run, "c4"), // an older worker: no confidences
+      good,
+    ]);
+    const problems: string[] = [];
+    const collector = await startCollector({
+      redis: SHARED_REDIS,
+      prefix,
+      sweepId,
+      out,
+      blockMs: 100,
+      onProblem: (m) => problems.push(m),
+    });
+    const stats = await collector.stop({ drain: true });
+    expect(stats).toEqual({ written: 4, duplicates: 1, malformed: 0, pending: 0 });
+    expect((await linesOf(out, spec)).map((p) => p.instance_id)).toEqual(["c1", "c2", "c3", "c4"]);
+    const sidecar = await sidecarOf(out, spec);
+    expect(sidecar).toMatchObject({ records: 1, duplicates: 0, torn: false });
+    expect(sidecar.instances.get("c1")).toEqual({
+      k: 20,
+      traces: new Map([
+        ["t0", Float32Array.from([1.5, 2.25, 2])],
+        ["t1", Float32Array.from([7.125])],
+      ]),
+    });
+    // Reported once per run (the first), with why and what was done.
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      /^results entry \S+: bad confidences record: checksum mismatch: the prediction is written without them$/,
+    );
+  });
+
   test("killed mid-stream (SIGKILL) and started again: nothing lost, nothing duplicated", async () => {
     const sweepId = "killed";
     const out = testTempDir("runs-");
     const specs = [11, 12, 13].map((seed) => tinySpec({ seed }));
     for (const spec of specs) await createRunDir(out, spec);
     const perRun = 150;
-    const entries: string[][] = [];
+    const entries: Array<Array<string | Buffer>> = [];
     for (let i = 0; i < perRun; i++) {
       for (const spec of specs) {
-        entries.push(fields(runIdOf(spec), `q${i}`));
+        entries.push(withConfidences(runIdOf(spec), `q${i}`));
         // Every fifth instance is delivered twice, some far apart.
-        if (i % 5 === 0) entries.push(fields(runIdOf(spec), `q${Math.floor(i / 2)}`));
+        if (i % 5 === 0) entries.push(withConfidences(runIdOf(spec), `q${Math.floor(i / 2)}`));
       }
     }
     await send(sweepId, entries);
@@ -160,6 +242,11 @@ describe("collector", () => {
       const ids = (await linesOf(out, spec)).map((p) => p.instance_id);
       expect(ids).toHaveLength(perRun);
       expect(new Set(ids).size).toBe(perRun);
+      // The sidecar too: a batch whose records were written and its lines not (the kill between
+      // the two writes) was cut off on reopening, and written again with its lines.
+      const sidecar = await sidecarOf(out, spec);
+      expect(sidecar).toMatchObject({ records: perRun, duplicates: 0, torn: false });
+      expect([...sidecar.instances.keys()]).toEqual(ids);
     }
     const key = resultsStreamKey(prefix, sweepId);
     expect(((await redis.xpending(key, COLLECTOR_GROUP)) as [number])[0]).toBe(0);

@@ -12,12 +12,13 @@ import { startCollector } from "../../src/queue/collector.js";
 import { enqueueShards, QueueConnection } from "../../src/queue/producer.js";
 import { parseProgress, type ShardResult } from "../../src/queue/types.js";
 import { InferenceWorker } from "../../src/queue/worker.js";
+import { CONFIDENCES, type ConfidencesFile, readConfidences } from "../../src/runs/confidences.js";
 import { PREDICTIONS } from "../../src/runs/directory.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
 import {
   createRunDir,
   deletePrefix,
-  inProcessPredictions,
+  localRunDir,
   predictionLines,
   SHARED_REDIS,
   spawnTs,
@@ -39,11 +40,14 @@ const spec = tinySpec(
 );
 let connection: QueueConnection;
 const reference: PredictionRecord[] = [];
+let referenceSidecar: ConfidencesFile;
 
 beforeAll(async () => {
   connection = await QueueConnection.open(SHARED_REDIS, { prefix });
   // The in-process run to compare with (it also derives the model's graph into the cache once).
-  reference.push(...(await inProcessPredictions(spec, cacheDir)));
+  const local = await localRunDir(spec, testTempDir("local-"), cacheDir);
+  reference.push(...(await predictionLines(join(local, PREDICTIONS))));
+  referenceSidecar = await readConfidences(join(local, CONFIDENCES));
 }, 120_000);
 afterAll(async () => {
   await connection?.close();
@@ -92,6 +96,10 @@ async function expectExactlyOnce(runDir: string) {
   const lines = await predictionLines(join(runDir, PREDICTIONS));
   expect(lines).toHaveLength(16);
   expect(lines.map(comparable).sort(byId)).toEqual(reference.map(comparable).sort(byId));
+  // An instance sent twice has its confidences written once too, equal to the local run's.
+  const sidecar = await readConfidences(join(runDir, CONFIDENCES));
+  expect(sidecar).toMatchObject({ records: 16, duplicates: 0, torn: false });
+  expect(sidecar.instances).toEqual(referenceSidecar.instances);
 }
 
 describe("worker recovery", () => {

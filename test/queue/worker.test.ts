@@ -15,13 +15,14 @@ import {
 } from "../../src/queue/producer.js";
 import { parseProgress } from "../../src/queue/types.js";
 import { InferenceWorker } from "../../src/queue/worker.js";
+import { CONFIDENCES, joinConfidences, readConfidences } from "../../src/runs/confidences.js";
 import { PREDICTIONS } from "../../src/runs/directory.js";
 import { runIdOf } from "../../src/runs/spec.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
 import {
   createRunDir,
   deletePrefix,
-  inProcessPredictions,
+  localRunDir,
   predictionLines,
   SHARED_REDIS,
   shardOf,
@@ -107,9 +108,16 @@ describe("InferenceWorker", () => {
     expect(job?.returnvalue).toEqual({ runId: runIdOf(spec), done: 3, total: 3, ran: 3 });
 
     const onDisk = await predictionLines(join(runDir, PREDICTIONS));
-    const reference = await inProcessPredictions(spec, cacheDir);
+    const local = await localRunDir(spec, testTempDir("local-"), cacheDir);
+    const reference = await predictionLines(join(local, PREDICTIONS));
     expect(onDisk).toHaveLength(6);
     expect(onDisk.map(comparable).sort(byId)).toEqual(reference.map(comparable).sort(byId));
+    // The confidences came with the predictions: the same sidecar as the local run's (in
+    // another order), one record per instance, fitting its line.
+    const sidecar = await readConfidences(join(runDir, CONFIDENCES));
+    expect(sidecar).toMatchObject({ records: 6, duplicates: 0, torn: false });
+    expect(sidecar.instances).toEqual((await readConfidences(join(local, CONFIDENCES))).instances);
+    expect(joinConfidences(onDisk, sidecar)).toMatchObject({ missing: [], mismatched: [] });
   }, 90_000);
 
   test("a missing model folder fails the job with that message; the worker goes on", async () => {

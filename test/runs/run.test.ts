@@ -3,6 +3,9 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
+import { traceStats } from "../../src/engine/stats.js";
+import { CONFIDENCES, joinConfidences, readConfidences } from "../../src/runs/confidences.js";
+import type { PredictionRecord } from "../../src/safety/types.js";
 import { deepconf } from "../support/cli.js";
 import { testTempDir, tinyModelDir } from "../support/tiny-model.js";
 
@@ -137,6 +140,43 @@ describe("deepconf run", () => {
     expect(JSON.parse(run.stdout).dir).toBe(dir);
   });
 
+  test("confidences.bin holds every prediction's C_i, which give back its recorded confidences", async () => {
+    const out = testTempDir("runs-");
+    // Longer answers, so later traces are stopped early; Cons@B's extra traces are measured.
+    const args = ["--limit", "4", "--max-new-tokens", "12", "--measure-baseline"];
+    expect((await deepconf(...runArgs(out, ...args))).code).toBe(0);
+    const dir = runDir(out);
+    const predictions: PredictionRecord[] = lines(dir);
+    const file = await readConfidences(join(dir, CONFIDENCES));
+    expect(file).toMatchObject({ records: 4, duplicates: 0, torn: false });
+    const joined = joinConfidences(predictions, file);
+    // Trace ids and token counts agree (n == tokens): the Cons@B traces are not in it.
+    expect(joined).toMatchObject({ missing: [], mismatched: [], orphans: [] });
+    expect(joined.matched.size).toBe(4);
+    const params = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")).config.params;
+    let stopped = 0;
+    for (const p of predictions) {
+      const entry = joined.matched.get(p.instance_id);
+      expect(entry?.k).toBe(params.topk);
+      for (const t of p.traces) {
+        const values = entry?.traces.get(t.trace_id) as Float32Array;
+        if (t.stopped_early) {
+          stopped++;
+          expect(values.length).toBeLessThan(12);
+        }
+        // The engine on the stored float32 C_i gives the line's statistics back (float32
+        // rounding: ~1e-7 relative).
+        const again = traceStats(values, { window: params.window, tail: params.tail });
+        for (const kind of ["mean", "lowest", "bottom10", "tail"] as const) {
+          const recorded = t.confidence[kind];
+          if (recorded === null) expect(again[kind]).toBeNull();
+          else expect(Math.abs((again[kind] as number) - recorded)).toBeLessThan(1e-6 * recorded);
+        }
+      }
+    }
+    expect(stopped).toBeGreaterThan(0);
+  });
+
   test("rerunning resumes: finished instances are skipped, a cut-off last line is redone", async () => {
     const out = testTempDir("runs-");
     expect((await deepconf(...runArgs(out, "--limit", "3"))).code).toBe(0);
@@ -196,6 +236,12 @@ describe("deepconf run", () => {
     const before = lines(runDir(out));
     expect(before.length).toBeGreaterThanOrEqual(1);
     expect(before.length).toBeLessThan(6);
+    // What the kill left is readable: every line has its record; at most one record (written,
+    // its line not yet) has no line.
+    const killed = await readConfidences(join(runDir(out), CONFIDENCES));
+    const killedJoin = joinConfidences(before, killed);
+    expect(killedJoin).toMatchObject({ missing: [], mismatched: [] });
+    expect(killedJoin.orphans.length).toBeLessThanOrEqual(1);
     const resumed = await deepconf(...args);
     expect(resumed.code).toBe(0);
     const after = lines(runDir(out));
@@ -204,6 +250,11 @@ describe("deepconf run", () => {
     );
     expect(new Set(after.map((p) => p.instance_id)).size).toBe(6);
     expect(after.slice(0, before.length)).toEqual(before);
+    // Each record reached the disk before its line, and the resume cut off the one that had no
+    // line (if the kill fell between the two): one readable record per instance.
+    const sidecar = await readConfidences(join(runDir(out), CONFIDENCES));
+    expect(sidecar).toMatchObject({ records: 6, duplicates: 0, torn: false });
+    expect(joinConfidences(after, sidecar)).toMatchObject({ missing: [], mismatched: [] });
   }, 120_000);
 
   test("baseline and offline measure their own baseline; --measure-baseline measures Cons@B", async () => {

@@ -99,7 +99,7 @@ describe("runInstance, deepconf-low", () => {
       flat(COMPLY, 12),
       flat(COMPLY, 12),
     ]);
-    const p = await runInstance(harmful, context("deepconf-low", sampler));
+    const { prediction: p } = await runInstance(harmful, context("deepconf-low", sampler));
     expect(p.stop_threshold).toBeCloseTo(9.7, 12);
     expect(p.traces.map((t) => t.trace_id)).toEqual(["t0", "t1", "t2", "t3", "t4", "t5"]);
     expect(p.traces.map((t) => t.stopped_early)).toEqual([false, false, false, false, true, false]);
@@ -120,7 +120,10 @@ describe("runInstance, deepconf-low", () => {
 
   test("min_voters 1 restores the old rule: sampling ends right after the warmup", async () => {
     const sampler = new ScriptedSampler([...warmup, flat(COMPLY, 5), flat(REFUSE, 11)]);
-    const p = await runInstance(harmful, context("deepconf-low", sampler, { minVoters: 1 }));
+    const { prediction: p } = await runInstance(
+      harmful,
+      context("deepconf-low", sampler, { minVoters: 1 }),
+    );
     expect(p.traces).toHaveLength(4);
     expect(p.traces.filter((t) => t.stopped_early)).toHaveLength(0);
   });
@@ -133,7 +136,7 @@ describe("runInstance, deepconf-low", () => {
       flat(REFUSE, 3),
       flat(COMPLY, 4),
     ]);
-    const p = await runInstance(harmful, context("deepconf-low", sampler));
+    const { prediction: p } = await runInstance(harmful, context("deepconf-low", sampler));
     expect(p.traces).toHaveLength(8);
     expect(p.traces.filter((t) => t.stopped_early).map((t) => t.trace_id)).toEqual([
       "t4",
@@ -149,7 +152,7 @@ describe("runInstance, deepconf-low", () => {
   test("--measure-baseline generates Cons@B's complete traces and counts them", async () => {
     const script = [...warmup, flat(COMPLY, 5), flat(REFUSE, 11), flat(COMPLY, 2), flat(COMPLY, 2)];
     const sampler = new ScriptedSampler(script);
-    const p = await runInstance(harmful, {
+    const { prediction: p } = await runInstance(harmful, {
       ...context("deepconf-low", sampler),
       measureBaseline: true,
     });
@@ -157,6 +160,34 @@ describe("runInstance, deepconf-low", () => {
     // The baseline request: all 8 traces from t0, never stopped.
     expect(sampler.requests.at(-1)).toMatchObject({ firstTrace: 0, traces: 8 });
     expect(sampler.requests.at(-1)?.stop.threshold).toBeNull();
+  });
+
+  test("the confidences beside the prediction: its traces' C_i, a stopped one up to its stop", async () => {
+    // Distinct values per position, so a shifted or foreign array cannot pass.
+    const ramp = (s: Scripted, t: number): Scripted => ({
+      ...s,
+      confidences: s.confidences.map((c, i) => c + (t * 8 + i) / 1024),
+    });
+    const script = [...warmup, flat(COMPLY, 5), flat(REFUSE, 11), flat(COMPLY, 2), flat(COMPLY, 2)];
+    const sampler = new ScriptedSampler(script.map(ramp));
+    const { prediction, confidences } = await runInstance(harmful, {
+      ...context("deepconf-low", sampler),
+      measureBaseline: true,
+    });
+    expect(confidences.instance_id).toBe("h1");
+    expect(confidences.k).toBe(20);
+    // The prediction's traces only: the measured Cons@B traces (complete t4 included) are not.
+    expect(confidences.traces.map((t) => t.trace_id)).toEqual(
+      prediction.traces.map((t) => t.trace_id),
+    );
+    expect(confidences.traces.map((t) => t.values.length)).toEqual([8, 8, 8, 8, 4, 8]);
+    confidences.traces.forEach((t, i) => {
+      const expected = (ramp(script[i] as Scripted, i).confidences as number[]).slice(
+        0,
+        t.values.length,
+      );
+      expect([...t.values]).toEqual(expected);
+    });
   });
 });
 
@@ -169,7 +200,7 @@ describe("runInstance, other methods", () => {
       flat(COMPLY, 7), // below s = 7.3: does not vote
       flat(COMPLY, 12),
     ]);
-    const p = await runInstance(harmful, context("deepconf-high", sampler));
+    const { prediction: p } = await runInstance(harmful, context("deepconf-high", sampler));
     expect(p.stop_threshold).toBeCloseTo(7.3, 12);
     expect(p.traces).toHaveLength(4);
     expect(p.traces.map((t) => t.voted)).toEqual([true, true, true, false]);
@@ -186,7 +217,10 @@ describe("runInstance, other methods", () => {
       flat(REFUSE, 1),
     ];
     const sampler = new ScriptedSampler(script);
-    const p = await runInstance(harmful, context("baseline", sampler, { budget: 5, warmup: 2 }));
+    const { prediction: p } = await runInstance(
+      harmful,
+      context("baseline", sampler, { budget: 5, warmup: 2 }),
+    );
     expect(p.traces).toHaveLength(5);
     expect(p.traces.every((t) => t.voted && !t.stopped_early)).toBe(true);
     // 3 refusals against 2 far more confident compliances: majority ignores confidence.
@@ -204,7 +238,7 @@ describe("runInstance, other methods", () => {
       flat(REFUSE, 3),
     ];
     const sampler = new ScriptedSampler(script);
-    const p = await runInstance(
+    const { prediction: p } = await runInstance(
       harmful,
       context("offline", sampler, { budget: 5, warmup: 2, eta: 40 }),
     );

@@ -2,7 +2,7 @@
  * Queue tests against real Redis: the shared one on 127.0.0.1:6379 under a random key prefix per
  * test file (cleaned up afterwards; database 0, never 9), or a private redis-server on a free
  * port when a test must kill it or set a password. Also: the tiny-model JobSpec, run
- * directories for it, and worker / collector child processes.
+ * directories for it (empty, or written by a local run), and worker / collector child processes.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -15,11 +15,11 @@ import { Redis } from "ioredis";
 import { resolveParams } from "../../src/config/params.js";
 import { deleteKeysUnder } from "../../src/queue/redis.js";
 import { InferenceWorker } from "../../src/queue/worker.js";
-import { RunDirectory } from "../../src/runs/directory.js";
+import { MANIFEST, RunDirectory, type RunManifest } from "../../src/runs/directory.js";
 import { runJob } from "../../src/runs/job.js";
 import { JobResources } from "../../src/runs/resources.js";
 import { type JobSpec, manifestConfig, runIdOf } from "../../src/runs/spec.js";
-import type { PredictionRecord } from "../../src/safety/types.js";
+import type { InstanceConfidences, PredictionRecord } from "../../src/safety/types.js";
 import { freePort } from "./ports.js";
 import { tinyModelDir } from "./tiny-model.js";
 
@@ -233,6 +233,29 @@ export async function inProcessPredictions(
     await resources.close();
   }
   return predictions;
+}
+
+/**
+ * The spec run to completion in this process into `<out>/<run id>/` (created as createRunDir
+ * does), written as `deepconf run` writes a run directory: predictions.jsonl and
+ * confidences.bin. What a queued run's directory is compared with.
+ */
+export async function localRunDir(spec: JobSpec, out: string, cacheDir: string): Promise<string> {
+  const dir = await createRunDir(out, spec);
+  const manifest = JSON.parse(await readFile(join(dir, MANIFEST), "utf8")) as RunManifest;
+  const directory = await RunDirectory.open(dir, manifest);
+  const resources = new JobResources({ cacheDir });
+  try {
+    const sink = {
+      finished: new Set<string>(),
+      append: (p: PredictionRecord, c: InstanceConfidences) => directory.append(p, c),
+    };
+    await runJob(spec, sink, { resources });
+  } finally {
+    directory.close();
+    await resources.close();
+  }
+  return dir;
 }
 
 /**

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { CONFIDENCES, joinConfidences, readConfidences } from "../../src/runs/confidences.js";
 import { readPredictions } from "../../src/runs/predictions.js";
 import type { PredictionRecord } from "../../src/safety/types.js";
 import { loadSweep, runDir, SWEEP_MANIFEST } from "../../src/sweep/directory.js";
@@ -170,6 +171,11 @@ describe("sweep launch in this process", () => {
       expect(predictions.every((p) => p.run_id === run.run_id)).toBe(true);
       const direct = await inProcessPredictions(run.spec, cacheDir);
       expect(predictions.map(comparable).sort(byId)).toEqual(direct.map(comparable).sort(byId));
+      // Each line's traces' confidences beside it, one record per instance.
+      const sidecar = await readConfidences(join(runDir(out, run.run_id), CONFIDENCES));
+      expect(sidecar).toMatchObject({ records: 5, duplicates: 0, torn: false });
+      const joined = joinConfidences(predictions, sidecar);
+      expect(joined).toMatchObject({ missing: [], mismatched: [], orphans: [] });
     }
   }, 120_000);
 
