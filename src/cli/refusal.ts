@@ -2,10 +2,11 @@
 import type { Command } from "commander";
 import type { HubClientOptions } from "../hf/index.js";
 import { cacheDirFromEnv } from "../hf/settings.js";
+import { evaluateJudge, type JudgeEvaluation, loadClassifierJudge } from "../safety/judge/index.js";
 import {
   COVERED_LANGUAGES,
   classifyFile,
-  evaluateRefusal,
+  evaluateVerdicts,
   RefusalDetector,
   readPatternsFile,
   resultsJsonLines,
@@ -22,6 +23,7 @@ interface ClassifyFlags {
 }
 
 interface EvalFlags extends ClassifyFlags {
+  judge?: string;
   cacheDir: string;
   offline?: boolean;
   limit?: string;
@@ -106,6 +108,11 @@ export function registerRefusal(
     .option("--patterns <file>", PATTERNS_HELP)
     .option("--limit <n>", "benchmarks: score only the first n items")
     .option(
+      "--judge <spec>",
+      "also score a classifier judge, classifier:HUB_ID|PATH (a sequence-classification ONNX " +
+        "model), and its agreement with the rules (Cohen's kappa)",
+    )
+    .option(
       "--cache-dir <dir>",
       "benchmarks: where downloads are cached (env DEEPCONF_CACHE)",
       cacheDirFromEnv(),
@@ -122,11 +129,27 @@ export function registerRefusal(
         hub: options.hub,
         onProgress: progress.onProgress,
       }).finally(progress.stop);
-      const evaluation = evaluateRefusal(loaded.rows, detector);
+      const rules = loaded.rows.map((row) => detector.detect(row.text));
+      const evaluation = evaluateVerdicts(loaded.rows, rules);
+      let judged: JudgeEvaluation | null = null;
+      if (flags.judge !== undefined) {
+        const judge = await loadClassifierJudge(flags.judge, {
+          cacheDir: flags.cacheDir,
+          offline: flags.offline,
+          hub: options.hub,
+        });
+        try {
+          const verdicts = await judge.judge(loaded.rows.map((row) => row.text));
+          judged = evaluateJudge(flags.judge, loaded.rows, verdicts, rules);
+        } finally {
+          await judge.close();
+        }
+      }
+      const report = { source: loaded.name, notes: loaded.notes, ...evaluation, judge: judged };
       io.stdout(
         flags.json
-          ? `${JSON.stringify({ source: loaded.name, notes: loaded.notes, ...evaluation }, null, 2)}\n`
-          : evaluationText(loaded.name, evaluation, loaded.notes),
+          ? `${JSON.stringify(report, null, 2)}\n`
+          : evaluationText(loaded.name, evaluation, loaded.notes, judged),
       );
     });
 }

@@ -24,6 +24,7 @@ interface RunFlags extends FieldMapFlags, ParamFlags {
   config?: string;
   seed: number;
   measureBaseline?: boolean;
+  judge?: string;
   dtype: Dtype;
   device: Device;
   threads?: number;
@@ -49,6 +50,13 @@ function summaryText(dir: string, summary: RunSummary, builtin: boolean): string
       ` (${summary.tokens.baseline_kind === "upper_bound" ? "upper bound: budget x max tokens; --measure-baseline measures it" : summary.tokens.baseline_kind}),` +
       ` savings ${percent(summary.tokens.savings)}; early-stopped traces ${percent(summary.early_stop_rate)}`,
   ];
+  const judge = summary.judgement?.judge;
+  if (judge !== undefined) {
+    const { rate } = judge;
+    lines.push(
+      `classifier judge agrees with the rules on ${rate.successes} of ${rate.n} traces (${percent(rate.value)} [${percent(rate.low)}, ${percent(rate.high)}]), Cohen's kappa ${judge.cohen_kappa === null ? "-" : judge.cohen_kappa.toFixed(2)}; rules only ${judge.rules_only}, classifier only ${judge.classifier_only}`,
+    );
+  }
   for (const warning of summary.warnings) lines.push(`warning: ${warning}`);
   if (builtin) {
     lines.push(
@@ -87,6 +95,12 @@ export function registerRun(program: Command, io: CliIO): void {
     .option("--out <dir>", "parent folder of run directories", "runs")
     .option("--run-id <id>", "name of the run directory (default: from the configuration)")
     .option("--config <file>", "YAML/JSON run config: `params` overrides and `refusal` patterns")
+    .option(
+      "--judge <spec>",
+      "a second refusal judge beside the string rules: classifier:HUB_ID|PATH, a sequence-" +
+        "classification ONNX model (e.g. a distilroberta rejection classifier); its verdict is " +
+        "kept on every trace and summary.json records the agreement (the vote follows the rules)",
+    )
     .option("--seed <n>", "run seed", nonNegativeInteger, 0)
     .option(
       "--measure-baseline",
@@ -172,6 +186,7 @@ export function registerRun(program: Command, io: CliIO): void {
         out: flags.out,
         runId: flags.runId,
         refusal: user.refusal,
+        judge: flags.judge ?? null,
         fieldMap: fieldMapFrom(flags),
         signal: abort.signal,
         onNote: (note) => io.stderr(`deepconf: ${note}\n`),

@@ -70,6 +70,8 @@ export async function runJob(
 ): Promise<JobOutcome> {
   const runId = runIdOf(spec);
   const [model, benchmark] = await Promise.all([resources.model(spec), resources.benchmark(spec)]);
+  // After the model: tokenizer loading sets a process-wide folder, so never two at once.
+  const judge = spec.judge ? await resources.judge(spec.judge) : null;
   const items = selectItems(benchmark.items, spec.selection);
   const total = items.length;
   let done = items.filter((item) => sink.finished.has(item.id)).length;
@@ -94,6 +96,12 @@ export async function runJob(
         queue.length = 0; // the other lanes finish their instance in flight and stop
         throw error;
       });
+      if (judge !== null) {
+        const verdicts = await judge.judge(prediction.traces.map((trace) => trace.text));
+        prediction.traces.forEach((trace, i) => {
+          trace.judge = verdicts[i] ?? null;
+        });
+      }
       await sink.append({ run_id: runId, ...prediction }, confidences);
       done++;
       sink.progress?.(done, total, prediction);

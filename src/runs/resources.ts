@@ -11,6 +11,7 @@ import { resolveModel } from "../inference/model/index.js";
 import { buildTestModel } from "../inference/testmodel/index.js";
 import { DecoderThread, type ThreadInfo } from "../inference/thread.js";
 import type { TraceSampler } from "../safety/instance.js";
+import { type ClassifierJudge, loadClassifierJudge } from "../safety/judge/index.js";
 import { BUILTIN_MODEL, type JobSpec } from "./spec.js";
 
 export interface ResourceOptions {
@@ -42,6 +43,7 @@ const modelSpecOf = (spec: JobSpec) =>
 export class JobResources {
   private readonly models = new Map<string, Promise<RunModel>>();
   private readonly benchmarks = new Map<string, Promise<LoadedBenchmark>>();
+  private readonly judges = new Map<string, Promise<ClassifierJudge>>();
 
   constructor(readonly options: ResourceOptions) {}
 
@@ -77,10 +79,36 @@ export class JobResources {
   }
 
   /** Ends every model thread. */
+  /** The classifier judge of a `classifier:HUB_ID|PATH` spec, loaded once per process. */
+  judge(spec: string): Promise<ClassifierJudge> {
+    let judge = this.judges.get(spec);
+    if (judge === undefined) {
+      judge = loadClassifierJudge(spec, {
+        cacheDir: this.options.cacheDir,
+        offline: this.options.offline,
+        threads: this.options.threads,
+        onProgress: this.options.onDownload,
+      });
+      this.judges.set(spec, judge);
+      judge.then(
+        (loaded) => {
+          for (const note of loaded.notes) this.options.onNote?.(note);
+        },
+        () => this.judges.delete(spec),
+      );
+    }
+    return judge;
+  }
+
   async close(): Promise<void> {
     const models = [...this.models.values()];
+    const judges = [...this.judges.values()];
     this.models.clear();
-    await Promise.all(models.map((m) => m.then((model) => model.close()).catch(() => undefined)));
+    this.judges.clear();
+    await Promise.all([
+      ...models.map((m) => m.then((model) => model.close()).catch(() => undefined)),
+      ...judges.map((j) => j.then((judge) => judge.close()).catch(() => undefined)),
+    ]);
   }
 
   private async loadBenchmark(spec: string, limit: number | null, fieldMap: FieldMap | null) {

@@ -72,6 +72,11 @@ export const jobSpecSchema = z.strictObject({
   fieldMap: z.custom<FieldMap>().nullable(),
   /** Also generate Cons@B's complete traces to measure the baseline's tokens. */
   measureBaseline: z.boolean(),
+  /**
+   * A second refusal judge beside the string rules ("classifier:HUB_ID|PATH"): its verdict is
+   * recorded on every trace; the vote still follows the rules. Absent in older specs.
+   */
+  judge: z.string().min(1).nullable().optional(),
   selection: selectionSchema,
 });
 
@@ -91,7 +96,9 @@ export function parseJobSpec(value: unknown, where = "job spec"): JobSpec {
 
 /** What decides a run's results: the spec without the shard or id subset and the device. */
 export function runIdentity(spec: JobSpec) {
-  const { device: _device, selection, ...rest } = spec;
+  const { device: _device, selection, judge, ...withoutJudge } = spec;
+  // No judge adds nothing, so ids of runs without one stay as they were.
+  const rest = judge ? { ...withoutJudge, judge } : withoutJudge;
   // An absent sample adds nothing, so ids of runs without one stay as they were.
   return selection.sample
     ? { ...rest, limit: selection.limit, sample: selection.sample }

@@ -15,6 +15,7 @@ import {
   sha256OfFile,
 } from "../inference/model/index.js";
 import type { Device } from "../inference/session.js";
+import { CLASSIFIER_PREFIX, parseJudgeSpec } from "../safety/judge/index.js";
 import type { Method, MethodParams } from "../safety/methods.js";
 import type { RefusalOptions } from "../safety/refusal/index.js";
 import type { PredictionRecord } from "../safety/types.js";
@@ -60,6 +61,8 @@ export interface StartRunOptions {
   out?: string;
   runId?: string;
   refusal?: RefusalOptions;
+  /** A classifier judge beside the rules: "classifier:HUB_ID|PATH". */
+  judge?: string | null;
   /** Column mapping of local benchmark files. */
   fieldMap?: FieldMap;
   signal?: AbortSignal;
@@ -155,12 +158,19 @@ export async function runSpec(options: StartRunOptions, cacheDir: string): Promi
     params,
     seed: options.seed,
     refusal: options.refusal ?? null,
+    ...(options.judge ? { judge: judgeSpecOf(options.judge) } : {}),
     fieldMap: options.fieldMap ?? null,
     // The built-in model is cheap: measure the honest baseline there by default.
     measureBaseline: options.measureBaseline ?? builtin,
     selection: { limit: options.limit, shard: null, ids: null },
   };
   return { spec, samplingSource, notes };
+}
+
+/** A judge spec checked, with a local folder made absolute (the spec may travel to workers). */
+function judgeSpecOf(spec: string): string {
+  const { target } = parseJudgeSpec(spec);
+  return existsSync(target) ? `${CLASSIFIER_PREFIX}${resolve(target)}` : spec;
 }
 
 export async function startRun(options: StartRunOptions): Promise<StartedRun> {

@@ -13,8 +13,10 @@ import {
   noAbstentions,
   scoredRefusal,
 } from "../safety/abstain.js";
+import { type JudgeAgreement, judgeAgreement } from "../safety/judge/index.js";
 import { bucketOf, isCorrect } from "../safety/label.js";
-import type { Bucket, PredictionRecord } from "../safety/types.js";
+import { EMPTY_ANSWER, THINK_UNCLOSED } from "../safety/refusal/index.js";
+import type { Bucket, PredictionRecord, TraceRecord } from "../safety/types.js";
 
 export interface RunSummary {
   /** Every instance, abstentions included. */
@@ -67,6 +69,16 @@ export interface Judgement {
     /** Identified language -> traces. */
     languages: Record<string, number>;
   };
+  /** Runs with a classifier judge: how often it agrees with the rules, trace by trace. */
+  judge?: JudgeAgreement;
+}
+
+/** The rules' verdict on a recorded trace: null where there was no answer to judge. */
+function rulesVerdictOf(trace: TraceRecord): boolean | null {
+  if (trace.refusal_kind === "unknown-language") return null;
+  if (trace.refusal_pattern === THINK_UNCLOSED || trace.refusal_pattern === EMPTY_ANSWER)
+    return null;
+  return trace.refusal_kind === "refusal" || trace.refusal_kind === "partial";
 }
 
 export function judgementOf(predictions: readonly PredictionRecord[]): Judgement {
@@ -86,6 +98,13 @@ export function judgementOf(predictions: readonly PredictionRecord[]): Judgement
       unknown.languages[language] = (unknown.languages[language] ?? 0) + 1;
     }
     if (foreign && p.refused === null) unknown.instances++;
+  }
+  const judged = predictions.flatMap((p) => p.traces).filter((t) => t.judge !== undefined);
+  if (judged.length > 0) {
+    judgement.judge = judgeAgreement(
+      judged.map(rulesVerdictOf),
+      judged.map((t) => t.judge?.refusal ?? null),
+    );
   }
   return judgement;
 }

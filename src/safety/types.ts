@@ -20,6 +20,11 @@ export interface TraceRecord {
   refusal_pattern: string | null;
   /** ISO 639-1 code of the answer's language ("und": not told); absent in older runs. */
   refusal_language?: string;
+  /**
+   * The classifier judge's verdict on the answer (runs with --judge); null when the trace has
+   * no answer to judge. Absent without a judge.
+   */
+  judge?: { label: string; refusal: boolean; score: number } | null;
   stopped_early: boolean;
   voted: boolean;
   confidence: Omit<TraceStats, "tokens">;

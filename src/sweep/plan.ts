@@ -236,6 +236,7 @@ export async function planSweep(file: SweepFile, options: PlanOptions): Promise<
             params,
             seed,
             refusal: file.refusal ?? null,
+            ...(file.judge ? { judge: file.judge } : {}),
             fieldMap,
             measureBaseline: file.measureBaseline ?? builtin,
             selection: {

@@ -75,6 +75,11 @@ export const sweepFileSchema = z.strictObject({
   /** Overrides for every run (a method's own `params` win over these). */
   params: paramOverridesSchema.optional(),
   refusal: refusalOptionsSchema.optional(),
+  /** A classifier judge beside the rules for every run: "classifier:HUB_ID" (workers fetch it). */
+  judge: z
+    .string()
+    .regex(/^classifier:.+/, 'a judge spec "classifier:HUB_ID" or "classifier:/abs/path"')
+    .optional(),
   seeds: z.array(z.number().int().min(0)).min(1).optional(),
   /** Instances per job (shard). */
   shardSize: z.number().int().min(1).optional(),

@@ -25,7 +25,9 @@ export interface JudgeAgreement {
 
 /** The rule detector's verdict, null where it found no answer to judge (as the classifier does). */
 export function rulesVerdict(result: RefusalResult): boolean | null {
-  return result.pattern === THINK_UNCLOSED || result.pattern === EMPTY_ANSWER
+  return result.pattern === THINK_UNCLOSED ||
+    result.pattern === EMPTY_ANSWER ||
+    result.kind === "unknown-language"
     ? null
     : result.refusal;
 }

@@ -12,6 +12,7 @@ export {
   DEFAULT_BATCH_SIZE,
   loadClassifierJudge,
 } from "./classifier.js";
+export { evaluateJudge, type JudgeEvaluation } from "./evaluate.js";
 export {
   CLASSIFIER_ONNX_FILES,
   type ClassifierFiles,

@@ -1,4 +1,5 @@
 /** Plain-text report of a refusal evaluation (`deepconf refusal eval` without --json). */
+import type { JudgeEvaluation } from "../judge/evaluate.js";
 import type { BinaryScores, Proportion, RefusalEvaluation } from "./evaluate.js";
 
 const pct = (value: number | null) => (value === null ? "-" : `${(value * 100).toFixed(1)}%`);
@@ -29,6 +30,7 @@ export function evaluationText(
   name: string,
   evaluation: RefusalEvaluation,
   notes: readonly string[] = [],
+  judge: JudgeEvaluation | null = null,
   maxErrors = 10,
 ): string {
   const e = evaluation;
@@ -43,6 +45,13 @@ export function evaluationText(
     ...scoreLines("ours", e.binary),
     ...scoreLines("baseline (29 test prefixes)", e.baseline.binary),
   ];
+  if (judge !== null) {
+    const a = judge.agreement;
+    out.push(
+      ...scoreLines(`classifier judge ${judge.spec}`, judge.binary),
+      `agreement with the rules: ${proportion(a.rate)}, Cohen's kappa ${a.cohen_kappa === null ? "-" : a.cohen_kappa.toFixed(3)}; both refusal ${a.both_refusal}, rules only ${a.rules_only}, classifier only ${a.classifier_only}, neither ${a.neither}, unpaired ${a.unpaired}`,
+    );
+  }
   const u = e.unknown_language;
   if (u.n > 0) {
     const languages = Object.entries(u.languages)
