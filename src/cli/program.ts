@@ -12,6 +12,7 @@ import { registerModel } from "./model.js";
 import { registerNodes } from "./nodes.js";
 import { registerRefusal } from "./refusal.js";
 import { registerReplay } from "./replay.js";
+import { registerTune } from "./tune.js";
 import { registerReport } from "./report.js";
 import { registerRescore } from "./rescore.js";
 import { registerRun } from "./run.js";
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIO): Command {
     // Options after a subcommand belong to it (`analyze scaling --json` is scaling's --json).
     .enablePositionalOptions();
   registerReplay(program, io);
+  registerTune(program, io);
   registerGenerate(program, io);
   registerModel(program, io);
   registerDatasets(program, io);

@@ -51,11 +51,14 @@ export function registerReplay(program: Command, io: CliIO): void {
         "confidence falls below it, and sampling ends at consensus --tau (once --min-voters traces vote) or at the budget. " +
         "Offline answers vote over all traces. Token savings are measured against Cons@B " +
         "(the first B traces, complete).\n\n" +
-        'POOL is JSONL, one trace per line: {"instance_id": str, "trace_id"?: str, ' +
-        '"answer": str|null, "topk_logprobs": number[][]}, with the top-k natural log-probs of ' +
-        "every generated position. Exit status 2 on bad input, naming file, line and field.",
+        "POOL is a run directory of a baseline or offline run (its confidences.bin and the " +
+        "recorded refusal verdicts as answers), or JSONL, one trace per line: " +
+        '{"instance_id": str, "trace_id"?: str, "answer": str|null, "topk_logprobs": ' +
+        'number[][]} with the top-k natural log-probs of every generated position, or ' +
+        '"confidences": number[] instead (deepconf pool export). Exit status 2 on bad input, ' +
+        "naming file, line and field.",
     )
-    .argument("<pool>", "JSONL file of recorded traces")
+    .argument("<pool>", "run directory or JSONL file of recorded traces")
     .option(
       "--window <n>",
       "sliding-window size n in tokens (paper: 2048; short safety answers: 16-64)",

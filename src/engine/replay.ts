@@ -59,7 +59,8 @@ export function tokenSavings(used: number, baseline: number): number | null {
   return baseline > 0 ? 1 - used / baseline : null;
 }
 
-function replayOnline(traces: readonly PoolTrace[], options: ReplayOptions): OnlineReplay {
+/** The online controller over one instance's traces in the order given. */
+export function replayOnline(traces: readonly PoolTrace[], options: ReplayOptions): OnlineReplay {
   const budget = Math.min(options.budget ?? traces.length, traces.length);
   const controller = new OnlineController({ ...options, budget });
   let next = 0;

@@ -1,6 +1,6 @@
 /** `deepconf replay`: read a pool file, replay every instance, build the report. */
 import { replayInstance, replayTotals } from "../engine/replay.js";
-import { readPool } from "./pool.js";
+import { loadSources } from "./sources.js";
 import { type ReplayParams, replayDocument, replayText } from "./report.js";
 
 export type { ReplayParams } from "./report.js";
@@ -10,9 +10,12 @@ export interface ReplayOutput {
   text: string;
 }
 
-export async function replayFile(file: string, params: ReplayParams): Promise<ReplayOutput> {
-  const pool = await readPool(file, { topk: params.topk });
-  const instances = pool.map((instance) => replayInstance(instance, params));
+/** Replays a pool file or a run directory (its recorded confidences and verdicts). */
+export async function replayFile(path: string, given: ReplayParams): Promise<ReplayOutput> {
+  const sources = await loadSources([path], given.topk);
+  // Recorded confidences carry their own k; --topk applies to pools of log-probs only.
+  const params = { ...given, topk: sources.topk };
+  const instances = sources.instances.map((instance) => replayInstance(instance, params));
   const totals = replayTotals(instances);
   return {
     document: replayDocument(params, instances, totals),

@@ -2,8 +2,11 @@
  * Reads a pool of recorded traces (JSONL, one trace per line) into per-token confidences.
  *
  * Line format: {"instance_id": string, "trace_id"?: string, "answer": string | null,
- * "topk_logprobs": number[][]}. Each row holds one generated position's top-k natural
- * log-probs in any order. Python's json writes -inf as -Infinity and NaN as NaN, and
+ * "topk_logprobs": number[][]} or, instead of the log-probs, "confidences": number[] (the token
+ * confidences C_i, as `deepconf pool export` writes them, with the "k" they were computed with;
+ * --topk then does not apply).
+ * Optional "should_refuse": boolean labels the instance (for `deepconf tune`). Each
+ * topk_logprobs row holds one generated position's top-k natural log-probs in any order. Python's json writes -inf as -Infinity and NaN as NaN, and
  * JavaScript's JSON.stringify writes them as null: all three are read as -Infinity, which the
  * engine floors at -1e4. Confidences are computed while reading, so a pool never sits in
  * memory as k numbers per token.
@@ -13,24 +16,36 @@ import { createInterface } from "node:readline";
 import JSON5 from "json5";
 import { z } from "zod";
 import { tokenConfidenceAt } from "../engine/confidence.js";
-import type { PoolInstance } from "../engine/replay.js";
 import { FileInputError, InputError } from "../errors.js";
+import type { LabelledPoolInstance } from "./run-pool.js";
 
 /** Log-probs are <= 0; a little slack absorbs rounding. A larger value means wrong data. */
 const LOGPROB_MAX = 1e-4;
 
-const traceLine = z.object({
-  instance_id: z.string().min(1),
-  trace_id: z.string().min(1).optional(),
-  answer: z.string().nullable(),
-  topk_logprobs: z.array(z.unknown()),
-});
+const traceLine = z
+  .object({
+    instance_id: z.string().min(1),
+    trace_id: z.string().min(1).optional(),
+    answer: z.string().nullable(),
+    topk_logprobs: z.array(z.unknown()).optional(),
+    confidences: z.array(z.number().nonnegative()).optional(),
+    k: z.number().int().positive().optional(),
+    should_refuse: z.boolean().optional(),
+  })
+  .refine((line) => (line.topk_logprobs === undefined) !== (line.confidences === undefined), {
+    path: ["topk_logprobs"],
+    message: "give topk_logprobs or confidences (exactly one)",
+  });
 
 const EXPECTED: Record<string, string> = {
   instance_id: "a non-empty string",
   trace_id: "a non-empty string",
   answer: "a string or null",
-  topk_logprobs: "an array with one row of log-probs per generated position",
+  topk_logprobs:
+    'an array with one row of log-probs per generated position (or "confidences" instead, not both)',
+  confidences: "an array of token confidences (numbers >= 0)",
+  k: "a whole number >= 1",
+  should_refuse: "true or false",
 };
 
 /** Plain words for the first schema problem of a line: which field, and what is wrong. */
@@ -101,8 +116,11 @@ export interface ReadPoolOptions {
 }
 
 /** Reads a pool file; instances in order of first appearance, traces in file order. */
-export async function readPool(file: string, { topk }: ReadPoolOptions): Promise<PoolInstance[]> {
-  const instances = new Map<string, PoolInstance & { ids: Map<string, number> }>();
+export async function readPool(
+  file: string,
+  { topk }: ReadPoolOptions,
+): Promise<LabelledPoolInstance[]> {
+  const instances = new Map<string, LabelledPoolInstance & { ids: Map<string, number> }>();
   const stream = createReadStream(file, { encoding: "utf8" });
   const opened = new Promise<void>((resolve, reject) => {
     stream.once("open", () => resolve());
@@ -142,9 +160,15 @@ export async function readPool(file: string, { topk }: ReadPoolOptions): Promise
 
     let instance = instances.get(line.instance_id);
     if (!instance) {
-      instance = { instanceId: line.instance_id, traces: [], ids: new Map() };
+      instance = {
+        instanceId: line.instance_id,
+        shouldRefuse: line.should_refuse ?? null,
+        traces: [],
+        ids: new Map(),
+      };
       instances.set(line.instance_id, instance);
     }
+
     const traceId = line.trace_id ?? String(instance.traces.length);
     const seen = instance.ids.get(traceId);
     if (seen !== undefined) {
@@ -157,9 +181,16 @@ export async function readPool(file: string, { topk }: ReadPoolOptions): Promise
     instance.traces.push({
       traceId,
       answer: line.answer,
-      confidences: confidencesOf(line.topk_logprobs, topk, where),
+      confidences:
+        line.confidences !== undefined
+          ? Float64Array.from(line.confidences)
+          : confidencesOf(line.topk_logprobs as unknown[], topk, where),
     });
   }
   if (instances.size === 0) throw new InputError(`pool ${file} holds no traces`);
-  return [...instances.values()].map(({ instanceId, traces }) => ({ instanceId, traces }));
+  return [...instances.values()].map(({ instanceId, shouldRefuse, traces }) => ({
+    instanceId,
+    shouldRefuse,
+    traces,
+  }));
 }

@@ -175,7 +175,7 @@ describe("wildguardmix (gated)", () => {
         benchmark: "wildguardmix",
         category: "cyberattack",
         adversarial: false,
-        reference: { refusalLabel: "refusal" },
+        reference: { refusalLabel: "refusal", response: "I can't help with that." },
       },
       {
         id: "wildguardtest-1",
@@ -184,7 +184,7 @@ describe("wildguardmix (gated)", () => {
         benchmark: "wildguardmix",
         category: "violence_and_physical_harm",
         adversarial: true,
-        reference: { refusalLabel: "compliance" },
+        reference: { refusalLabel: "compliance", response: "Sure, here is..." },
       },
       {
         id: "wildguardtest-2",
@@ -193,7 +193,7 @@ describe("wildguardmix (gated)", () => {
         benchmark: "wildguardmix",
         category: "benign",
         adversarial: false,
-        reference: { refusalLabel: "compliance" },
+        reference: { refusalLabel: "compliance", response: "Paris." },
       },
     ]);
     expect(loaded.skipped).toEqual({ count: 1, reasons: { "prompt_harm_label is null": 1 } });
