@@ -12,12 +12,12 @@ import { registerModel } from "./model.js";
 import { registerNodes } from "./nodes.js";
 import { registerRefusal } from "./refusal.js";
 import { registerReplay } from "./replay.js";
-import { registerTune } from "./tune.js";
 import { registerReport } from "./report.js";
 import { registerRescore } from "./rescore.js";
 import { registerRun } from "./run.js";
 import { registerScaling } from "./scaling.js";
 import { registerSweep } from "./sweep.js";
+import { registerTune } from "./tune.js";
 import { registerWorker } from "./worker.js";
 
 /** Exit codes: 0 success, 1 internal error (a bug), 2 bad input or usage. */

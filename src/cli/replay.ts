@@ -54,7 +54,7 @@ export function registerReplay(program: Command, io: CliIO): void {
         "POOL is a run directory of a baseline or offline run (its confidences.bin and the " +
         "recorded refusal verdicts as answers), or JSONL, one trace per line: " +
         '{"instance_id": str, "trace_id"?: str, "answer": str|null, "topk_logprobs": ' +
-        'number[][]} with the top-k natural log-probs of every generated position, or ' +
+        "number[][]} with the top-k natural log-probs of every generated position, or " +
         '"confidences": number[] instead (deepconf pool export). Exit status 2 on bad input, ' +
         "naming file, line and field.",
     )
