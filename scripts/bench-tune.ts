@@ -11,7 +11,7 @@ import { parseArgs } from "node:util";
 import { tokenConfidenceAt } from "../src/engine/confidence.js";
 import { replayInstance } from "../src/engine/replay.js";
 import type { LabelledPoolInstance } from "../src/replay/run-pool.js";
-import { gridSettings, type TuneGrid, tune } from "../src/replay/tune.js";
+import { gridSettings, replayOptionsOf, type TuneGrid, tune } from "../src/replay/tune.js";
 import { syntheticPool } from "./synthetic-pool.js";
 
 const { values } = parseArgs({
@@ -68,16 +68,7 @@ const tuneSeconds = (performance.now() - started) / 1000;
 started = performance.now();
 for (const s of settings) {
   for (const instance of pool) {
-    replayInstance(instance, {
-      window: s.window,
-      tail: s.window,
-      topk,
-      eta: s.eta,
-      warmup: s.warmup,
-      budget: s.budget,
-      tau: s.tau,
-      minVoters: s.min_voters,
-    });
+    replayInstance(instance, replayOptionsOf(s, topk));
   }
 }
 const replaySeconds = (performance.now() - started) / 1000;

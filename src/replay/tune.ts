@@ -16,7 +16,7 @@
 import { uniformInt } from "pure-rand/distribution/uniformInt";
 import { xoroshiro128plus } from "pure-rand/generator/xoroshiro128plus";
 import { percentile } from "../engine/percentile.js";
-import { type PoolTrace, replayOnline } from "../engine/replay.js";
+import { type PoolTrace, type ReplayOptions, replayOnline } from "../engine/replay.js";
 import { weightedVote } from "../engine/voting.js";
 import { InputError } from "../errors.js";
 import type { LabelledPoolInstance } from "./run-pool.js";
@@ -122,6 +122,20 @@ export function gridSettings(grid: TuneGrid): SettingParams[] {
   return out;
 }
 
+/** The engine's replay options for a setting (the tail is the window, as in a run). */
+export function replayOptionsOf(s: SettingParams, topk: number): ReplayOptions {
+  return {
+    window: s.window,
+    tail: s.window,
+    topk,
+    eta: s.eta,
+    warmup: s.warmup,
+    budget: s.budget,
+    tau: s.tau,
+    minVoters: s.min_voters,
+  };
+}
+
 /** Per instance: 1 correct / 0 not; refused 1 / 0 / -1 for no answer; tokens. */
 interface Outcomes {
   correct: Uint8Array;
@@ -157,16 +171,7 @@ function replayAll(
   instances.forEach((instance, i) => {
     const traces = order(instance.traces, i);
     settings.forEach((s, k) => {
-      const online = replayOnline(traces, {
-        window: s.window,
-        tail: s.window,
-        topk,
-        eta: s.eta,
-        warmup: s.warmup,
-        budget: s.budget,
-        tau: s.tau,
-        minVoters: s.min_voters,
-      });
+      const online = replayOnline(traces, replayOptionsOf(s, topk));
       record(
         results[k] as Outcomes,
         i,

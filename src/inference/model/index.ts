@@ -10,7 +10,7 @@ export {
 } from "./dtypes.js";
 export { fileSha256, modelFileHash, rememberFileHash, sha256OfFile } from "./file-hash.js";
 export {
-  looksLikePath,
+  folderOrHubId,
   pickModelFiles,
   type ResolvedModel,
   type ResolveModelOptions,

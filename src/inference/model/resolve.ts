@@ -89,11 +89,31 @@ export async function resolveModel(
   if (!isDtype(options.dtype)) {
     throw new InputError(`unknown dtype "${options.dtype}": choose one of ${DTYPES.join(", ")}`);
   }
+  return folderOrHubId(spec, "model", EXAMPLE_ID, {
+    local: (path) => resolveLocal(path, options),
+    hub: (id, revision) => resolveHub({ type: "model", id }, revision, options),
+  });
+}
+
+/**
+ * What the user typed after --model or classifier:, as a folder (when it exists) or a hub id
+ * (org/name[@revision]); a path-like name that does not exist is a missing folder, and a hub id
+ * the hub does not know says that no such folder exists either.
+ */
+export async function folderOrHubId<T>(
+  spec: string,
+  what: string,
+  example: string,
+  resolvers: {
+    local: (path: string) => Promise<T>;
+    hub: (id: string, revision: string | null) => Promise<T>;
+  },
+): Promise<T> {
   const path = spec === "~" || spec.startsWith("~/") ? homedir() + spec.slice(1) : spec;
-  if (existsSync(path)) return resolveLocal(path, options);
+  if (existsSync(path)) return resolvers.local(path);
   if (looksLikePath(spec)) {
     throw new InputError(
-      `model folder ${spec} does not exist: give an existing folder, or a hub id such as ${EXAMPLE_ID}`,
+      `${what} folder ${spec} does not exist: give an existing folder, or a hub id such as ${example}`,
     );
   }
   let parsed: { id: string; revision: string | null };
@@ -101,11 +121,11 @@ export async function resolveModel(
     parsed = parseRepoSpec(spec);
   } catch {
     throw new InputError(
-      `"${spec}" is neither a model folder nor a Hugging Face model id (org/name, optionally @revision, e.g. ${EXAMPLE_ID})`,
+      `"${spec}" is neither a ${what} folder nor a Hugging Face model id (org/name, optionally @revision, e.g. ${example})`,
     );
   }
   try {
-    return await resolveHub({ type: "model", id: parsed.id }, parsed.revision, options);
+    return await resolvers.hub(parsed.id, parsed.revision);
   } catch (error) {
     // "qwen3/model" may have been meant as a folder: say that none exists either.
     if (error instanceof RepoNotFoundError)
@@ -115,7 +135,7 @@ export async function resolveModel(
 }
 
 /** Paths nobody would mistake for a hub id; a missing one is a missing folder. */
-export function looksLikePath(spec: string): boolean {
+function looksLikePath(spec: string): boolean {
   const id = spec.split("@")[0] ?? spec;
   return (
     /^(\/|\.\.?(\/|$)|~)/.test(spec) ||

@@ -8,9 +8,7 @@
  * ONNX file win when all three are there, else the top folder's. model.onnx is preferred, the
  * quantized model_quantized.onnx taken when it is the only one.
  */
-import { existsSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join, posix } from "node:path";
 import { InputError } from "../../errors.js";
 import {
@@ -18,13 +16,11 @@ import {
   HubClient,
   type HubClientOptions,
   type ProgressCallback,
-  parseRepoSpec,
-  RepoNotFoundError,
   type RevisionInfo,
 } from "../../hf/index.js";
 import {
   externalDataOf,
-  looksLikePath,
+  folderOrHubId,
   modelFileHash,
   readJsonObject,
   rememberFileHash,
@@ -112,28 +108,10 @@ export async function resolveClassifierFiles(
   target: string,
   options: ClassifierFilesOptions = {},
 ): Promise<ClassifierFiles> {
-  const path = target === "~" || target.startsWith("~/") ? homedir() + target.slice(1) : target;
-  if (existsSync(path)) return resolveLocal(path, options);
-  if (looksLikePath(target)) {
-    throw new InputError(
-      `classifier folder ${target} does not exist: give an existing folder, or a hub id such as ${EXAMPLE_ID}`,
-    );
-  }
-  let parsed: { id: string; revision: string | null };
-  try {
-    parsed = parseRepoSpec(target);
-  } catch {
-    throw new InputError(
-      `"${target}" is neither a classifier folder nor a Hugging Face model id (org/name, optionally @revision, e.g. ${EXAMPLE_ID})`,
-    );
-  }
-  try {
-    return await resolveHub(parsed.id, parsed.revision, options);
-  } catch (error) {
-    if (error instanceof RepoNotFoundError)
-      error.message += ` (No local folder "${target}" exists either.)`;
-    throw error;
-  }
+  return folderOrHubId(target, "classifier", EXAMPLE_ID, {
+    local: (path) => resolveLocal(path, options),
+    hub: (id, revision) => resolveHub(id, revision, options),
+  });
 }
 
 async function resolveLocal(
