@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { parseYamlText, readTextFile } from "../config/file.js";
 import { DEFAULT_TOPK } from "../engine/confidence.js";
 import { InputError } from "../errors.js";
-import { exportPool } from "../replay/export.js";
+import { exportPool, poolLines } from "../replay/export.js";
 import { readRunPool } from "../replay/run-pool.js";
 import { loadSources } from "../replay/sources.js";
 import { type TuneGrid, tune } from "../replay/tune.js";
@@ -203,10 +203,7 @@ export function registerTune(program: Command, io: CliIO): void {
       const pool = await readRunPool(run);
       for (const note of pool.notes) io.stderr(`deepconf: ${note}\n`);
       if (flags.out === undefined) {
-        let text = "";
-        const sink = { write: (chunk: string) => ((text += chunk), true) };
-        await exportPool(pool, sink as unknown as NodeJS.WritableStream);
-        io.stdout(text);
+        io.stdout([...poolLines(pool)].join(""));
         return;
       }
       const written = await exportPool(pool, flags.out);
