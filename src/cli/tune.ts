@@ -8,13 +8,10 @@ import { InputError } from "../errors.js";
 import { exportPool } from "../replay/export.js";
 import { readRunPool } from "../replay/run-pool.js";
 import { loadSources } from "../replay/sources.js";
-import { type TuneGrid, tune } from "../replay/tune.js";
+import { TUNING, type TuneGrid, tune } from "../replay/tune.js";
 import { tuneText } from "../replay/tune-report.js";
 import type { CliIO } from "./io.js";
 import { nonNegativeInteger, positiveInteger } from "./parse.js";
-
-/** What `deepconf tune` writes into each run directory it tuned (read by figures and report). */
-export const TUNING = "tuning.json";
 
 interface TuneFlags {
   grid?: string;
