@@ -8,7 +8,7 @@ import { InputError } from "../errors.js";
 import { exportPool } from "../replay/export.js";
 import { readRunPool } from "../replay/run-pool.js";
 import { loadSources } from "../replay/sources.js";
-import { TUNING, type TuneGrid, tune } from "../replay/tune.js";
+import { TUNING, type TuneGrid, type TuningDocument, tune } from "../replay/tune.js";
 import { tuneText } from "../replay/tune-report.js";
 import type { CliIO } from "./io.js";
 import { nonNegativeInteger, positiveInteger } from "./parse.js";
@@ -172,7 +172,7 @@ export function registerTune(program: Command, io: CliIO): void {
         seed: flags.seed,
         shuffleSeeds: flags.shuffleSeeds,
       });
-      const document = { sources: paths, notes: sources.notes, ...result };
+      const document: TuningDocument = { sources: paths, notes: sources.notes, ...result };
       if (flags.save) {
         for (const dir of sources.runDirs) {
           await writeFile(join(dir, TUNING), `${JSON.stringify(document, null, 2)}\n`);
@@ -201,7 +201,12 @@ export function registerTune(program: Command, io: CliIO): void {
       for (const note of pool.notes) io.stderr(`deepconf: ${note}\n`);
       if (flags.out === undefined) {
         let text = "";
-        const sink = { write: (chunk: string) => ((text += chunk), true) };
+        const sink = {
+          write: (chunk: string) => {
+            text += chunk;
+            return true;
+          },
+        };
         await exportPool(pool, sink as unknown as NodeJS.WritableStream);
         io.stdout(text);
         return;

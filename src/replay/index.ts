@@ -1,7 +1,7 @@
 /** `deepconf replay`: read a pool file, replay every instance, build the report. */
 import { replayInstance, replayTotals } from "../engine/replay.js";
-import { loadSources } from "./sources.js";
 import { type ReplayParams, replayDocument, replayText } from "./report.js";
+import { loadSources } from "./sources.js";
 
 export type { ReplayParams } from "./report.js";
 
