@@ -306,9 +306,9 @@ export function tune(pool: readonly LabelledPoolInstance[], options: TuneOptions
         if (value !== null) (target[m] as number[]).push(value);
       }
     };
-    recorded.forEach((o, k) =>
-      push(samples[k] as Record<string, number[]>, statistics(o, labels, draw, baselineTokens)),
-    );
+    recorded.forEach((o, k) => {
+      push(samples[k] as Record<string, number[]>, statistics(o, labels, draw, baselineTokens));
+    });
     push(baseSamples, statistics(base, labels, draw, baselineTokens));
   }
 
