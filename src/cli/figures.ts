@@ -36,7 +36,9 @@ export function registerFigures(program: Command, io: CliIO): Command {
         "correctly allowed / incorrectly refused / incorrectly allowed), token savings (baseline " +
         "vs generated, per method and bucket), hypothesis validation (bucket accuracies with 95% " +
         "Wilson intervals, the confident - uncertain compliance gap), accuracy/F1 by model and " +
-        "confidence by model; for scaling input (--scaling-csv, or run directories whose model " +
+        "confidence by model; tuning-frontier (accuracy vs tokens of the settings `deepconf tune` " +
+        "replayed, with the Pareto frontier, the baseline and the recommendation) for runs with a " +
+        "tuning.json; for scaling input (--scaling-csv, or run directories whose model " +
         "sizes are known): baseline vs scale with trend lines, saturation bars, the gain heatmap, " +
         "the slope-vs-gain quadrant plot and the coverage matrix; and a one-page summary.",
     )

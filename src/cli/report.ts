@@ -26,18 +26,20 @@ export function registerReport(program: Command, io: CliIO): Command {
       "Writes one HTML file with no external resource: the runs' manifests (model, benchmark " +
         "and revision, method, n, date), the warnings, the analyze tables (metrics with 95% " +
         "intervals, buckets, hypothesis tests, tokens), the model comparison and every figure " +
-        "of `deepconf figures` as inline SVG.",
+        "of `deepconf figures` as inline SVG; for runs tuned with `deepconf tune`, the " +
+        "tuning-frontier figure with the frontier settings, the recommendation and the caveat.",
     )
     .argument("[run-dir...]", "run directories (runs/<run-id>)")
     .option("--out <file>", "the HTML file (default: the first run's report.html)");
   addFigureInputOptions(command).action(async (dirs: string[], flags: ReportFlags) => {
-    const { runs, figures, notes } = await buildFigureInputs(dirs, flags);
+    const { runs, figures, tunings, notes } = await buildFigureInputs(dirs, flags);
     const options = { resamples: flags.resamples, seed: flags.seed };
     const html = reportHtml({
       runs,
       analysis: runs.length > 0 ? analyzeRuns(runs, options) : null,
       comparison: runs.length > 0 ? compareRuns(runs) : null,
       figures: await renderFigures(figures),
+      tunings,
       notes,
       generatedAt: new Date().toISOString(),
     });

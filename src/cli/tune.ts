@@ -8,13 +8,10 @@ import { InputError } from "../errors.js";
 import { exportPool, poolLines } from "../replay/export.js";
 import { readRunPool } from "../replay/run-pool.js";
 import { loadSources } from "../replay/sources.js";
-import { type TuneGrid, tune } from "../replay/tune.js";
+import { TUNING, type TuneGrid, type TuningDocument, tune } from "../replay/tune.js";
 import { tuneText } from "../replay/tune-report.js";
 import type { CliIO } from "./io.js";
 import { nonNegativeInteger, positiveInteger } from "./parse.js";
-
-/** What `deepconf tune` writes into each run directory it tuned (read by figures and report). */
-export const TUNING = "tuning.json";
 
 interface TuneFlags {
   grid?: string;
@@ -175,7 +172,7 @@ export function registerTune(program: Command, io: CliIO): void {
         seed: flags.seed,
         shuffleSeeds: flags.shuffleSeeds,
       });
-      const document = { sources: paths, notes: sources.notes, ...result };
+      const document: TuningDocument = { sources: paths, notes: sources.notes, ...result };
       if (flags.save) {
         for (const dir of sources.runDirs) {
           await writeFile(join(dir, TUNING), `${JSON.stringify(document, null, 2)}\n`);

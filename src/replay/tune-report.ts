@@ -2,8 +2,8 @@
 import Table from "cli-table3";
 import type { Estimate, SettingResult, TuneResult } from "./tune.js";
 
-const pct = (x: number | null) => (x === null ? "-" : `${(100 * x).toFixed(1)}%`);
-const interval = (e: Estimate) =>
+export const pct = (x: number | null) => (x === null ? "-" : `${(100 * x).toFixed(1)}%`);
+export const interval = (e: Estimate) =>
   e.value === null ? "-" : `${pct(e.value)} [${pct(e.low)}, ${pct(e.high)}]`;
 const count = (e: Estimate) =>
   e.value === null
@@ -12,6 +12,16 @@ const count = (e: Estimate) =>
 
 export function settingLabel(p: SettingResult["params"]): string {
   return `window ${p.window}, eta ${p.eta}, warmup ${p.warmup}, tau ${p.tau}, min voters ${p.min_voters}, budget ${p.budget ?? "all"}`;
+}
+
+/** The one-sentence recommendation (shared with the HTML report). */
+export function recommendation(result: TuneResult): string {
+  const k = result.recommended[0];
+  if (k === undefined) {
+    return "No setting reaches the baseline's accuracy interval: widen the grid (more warmup, higher eta, tau 1) or keep the baseline.";
+  }
+  const best = result.settings[k] as SettingResult;
+  return `Recommended: ${settingLabel(best.params)}: accuracy ${interval(best.accuracy)}, savings ${interval(best.savings)}`;
 }
 
 function table(result: TuneResult, indices: readonly number[]): string {
@@ -75,16 +85,13 @@ export function tuneText(
     "",
   ];
   if (result.recommended.length === 0) {
-    out.push(
-      "No setting reaches the baseline's accuracy interval: widen the grid (more warmup, higher eta, tau 1) or keep the baseline.",
-    );
+    out.push(recommendation(result));
   } else {
-    const best = result.settings[result.recommended[0] as number] as SettingResult;
     out.push(
       `Cheapest settings within the baseline's accuracy interval (>= ${pct(b.accuracy.low)}):`,
       table(result, result.recommended.slice(0, 5)),
       "",
-      `Recommended: ${settingLabel(best.params)}: accuracy ${interval(best.accuracy)}, savings ${interval(best.savings)}`,
+      recommendation(result),
     );
   }
   out.push("", `Caveat: ${result.caveat}`, "Every setting: --json.");

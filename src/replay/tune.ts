@@ -21,6 +21,12 @@ import { weightedVote } from "../engine/voting.js";
 import { InputError } from "../errors.js";
 import type { LabelledPoolInstance } from "./run-pool.js";
 
+/** What `deepconf tune` writes into each run directory it tuned (read by figures and report). */
+export const TUNING = "tuning.json";
+
+/** The content of TUNING: the tuning result with the sources it was computed from. */
+export type TuningDocument = TuneResult & { sources: string[]; notes: string[] };
+
 export interface TuneGrid {
   window: number[];
   eta: number[];

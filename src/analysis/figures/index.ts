@@ -11,6 +11,7 @@ export * from "./runs.js";
 export * from "./scaling.js";
 export * from "./summary.js";
 export * from "./theme.js";
+export * from "./tuning.js";
 export type * from "./types.js";
 
 export interface RenderedFigure extends Figure {

@@ -17,6 +17,7 @@ import {
 import { runFigures } from "./runs.js";
 import { scalingFigures } from "./scaling.js";
 import { summaryFigure } from "./summary.js";
+import { loadTunings, type RunTuning, tuningFigures } from "./tuning.js";
 import type { Figure } from "./types.js";
 
 export interface FigureInputOptions {
@@ -33,6 +34,8 @@ export interface FigureInputOptions {
 export interface FigureInputs {
   runs: LoadedRun[];
   figures: Figure[];
+  /** The tuning results (tuning.json) of the runs `deepconf tune` was run on. */
+  tunings: RunTuning[];
   /** Things worth saying: scaling input skipped, runs pooled. */
   notes: string[];
 }
@@ -59,6 +62,8 @@ export async function buildFigureInputs(
   }
   const figures: Figure[] =
     runs.length > 0 ? runFigures(runs, { resamples: options.resamples, seed: options.seed }) : [];
+  const tunings = await loadTunings(runs, notes);
+  figures.push(...tuningFigures(tunings));
   let scaling: LoadedResults | null = null;
   if (options.scalingCsv !== undefined) scaling = await loadResultsCsv(options.scalingCsv);
   else if (options.scaling !== false && runs.length > 0) {
@@ -77,7 +82,7 @@ export async function buildFigureInputs(
     );
   }
   figures.push(summaryFigure(figures));
-  return { runs, figures, notes };
+  return { runs, figures, tunings, notes };
 }
 
 /**

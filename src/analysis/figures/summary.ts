@@ -11,6 +11,7 @@ const PAGE_FIGURES = [
   "token-savings",
   "metrics-by-model",
   "confidence-by-model",
+  "tuning-frontier",
   "scaling-baseline",
   "scaling-gain-heatmap",
   "scaling-quadrants",

@@ -3,12 +3,14 @@
  * the style is inline) with the run manifests summarised, the warnings, the analyze and compare
  * tables and the figures.
  */
+
+import { interval as estimate, recommendation, settingLabel } from "../../replay/tune-report.js";
 import { abstentionsOf } from "../../safety/abstain.js";
 import type { Analysis, BucketStats, Metric, Section } from "../analyze.js";
 import { BUCKETS, METRICS } from "../analyze.js";
 import { COMPARE_METRICS, type Comparison, rowName } from "../compare.js";
 import { bucketLabel, fixed, pct, pValue } from "../figures/format.js";
-import type { RenderedFigure } from "../figures/index.js";
+import type { RenderedFigure, RunTuning } from "../figures/index.js";
 import type { LoadedRun } from "../load.js";
 
 export const escapeHtml = (text: string): string =>
@@ -185,6 +187,31 @@ function figureHtml(f: RenderedFigure): string {
   return `<figure id="${escapeHtml(f.name)}">${f.svg}<figcaption>${escapeHtml(f.title)}</figcaption>${notes}</figure>`;
 }
 
+/** Below a tuning-frontier figure: the frontier settings, the recommendation and the caveat. */
+function tuningHtml(t: RunTuning): string {
+  const r = t.result;
+  const rows = r.frontier.flatMap((k) => {
+    const s = r.settings[k];
+    if (s === undefined) return [];
+    return [
+      [
+        settingLabel(s.params),
+        estimate(s.accuracy),
+        estimate(s.savings),
+        r.recommended[0] === k ? "recommended" : s.matches_baseline ? "matches baseline" : "",
+      ],
+    ];
+  });
+  return [
+    `<div class="tuning" id="${escapeHtml(t.figure)}-table">`,
+    `<p>Pareto frontier of ${escapeHtml(t.runId)} (${r.settings.length} settings replayed over ${r.n} instances; baseline Cons@${r.baseline.traces_per_instance} accuracy ${escapeHtml(estimate(r.baseline.accuracy))}):</p>`,
+    table(["setting", "accuracy [95% CI]", "savings [95% CI]", ""], rows),
+    `<p><strong>${escapeHtml(recommendation(r))}</strong></p>`,
+    `<p class="caveat">Caveat: ${escapeHtml(r.caveat)}</p>`,
+    "</div>",
+  ].join("\n");
+}
+
 const STYLE = `
 body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; padding: 0 1em; }
 h1 { font-size: 1.6em; } h2 { margin-top: 2em; border-bottom: 1px solid #ccc; } h3 { margin-top: 1.5em; }
@@ -194,6 +221,7 @@ th { background: #f2f2f2; }
 .warnings { background: #fff4e5; border-left: 4px solid #E69F00; padding: 0.6em 1.2em; }
 figure { margin: 1.5em 0; overflow-x: auto; } figcaption { color: #555; font-size: 0.9em; }
 .notes { color: #7a4a00; font-size: 0.85em; }
+.caveat { color: #555; font-size: 0.85em; }
 svg { max-width: 100%; height: auto; }
 `;
 
@@ -202,6 +230,8 @@ export interface ReportInput {
   analysis: Analysis | null;
   comparison: Comparison | null;
   figures: readonly RenderedFigure[];
+  /** Tuning results: each one's frontier table follows its tuning-frontier figure. */
+  tunings?: readonly RunTuning[];
   notes: readonly string[];
   generatedAt: string;
 }
@@ -245,7 +275,12 @@ export function reportHtml(input: ReportInput): string {
   }
   parts.push(
     "<h2>Figures</h2>",
-    ...input.figures.filter((f) => f.name !== "summary").map(figureHtml),
+    ...input.figures
+      .filter((f) => f.name !== "summary")
+      .map((f) => {
+        const tuning = input.tunings?.find((t) => t.figure === f.name);
+        return tuning === undefined ? figureHtml(f) : `${figureHtml(f)}\n${tuningHtml(tuning)}`;
+      }),
   );
   parts.push("</body></html>");
   return `${parts.join("\n")}\n`;
