@@ -5,10 +5,10 @@
  * Built in a hidden sibling and renamed into place, so a killed build never leaves a folder that
  * looks complete. The output depends on nothing but this code: every build is byte-identical.
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
+import { writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import onnxProto from "onnx-proto";
-import { InputError } from "../../errors.js";
+import { writeBuiltFolder } from "../testmodel/folder.js";
 import { buildClassifierModel } from "./graph.js";
 import {
   CLASSIFIER_MAX_LENGTH,
@@ -45,45 +45,17 @@ export function classifierConfig(): Record<string, unknown> {
   };
 }
 
-/** Only an empty folder or (with overwrite) one this module wrote may be replaced. */
-async function mustReplace(dir: string, overwrite: boolean): Promise<boolean> {
-  const entries = await readdir(dir).catch(() => null);
-  if (entries === null) return false;
-  if (entries.length === 0) return true;
-  let ours = false;
-  try {
-    ours = MARKER in JSON.parse(await readFile(join(dir, "config.json"), "utf8"));
-  } catch {
-    // Not ours: no readable config.json.
-  }
-  if (overwrite && ours) return true;
-  throw new InputError(
-    ours
-      ? `${dir} already holds a test classifier; pass overwrite to replace it`
-      : `${dir} already exists and is not a test classifier built by deepconf; refusing to replace it`,
-  );
-}
-
 /** Builds the folder; returns its absolute path. */
 export async function buildTestClassifier(options: BuildTestClassifierOptions): Promise<string> {
   const dir = resolve(options.out);
-  const replace = await mustReplace(dir, options.overwrite ?? false);
-  const work = join(dirname(dir), `.${basename(dir)}.partial-${process.pid}`);
-  await rm(work, { recursive: true, force: true });
-  await mkdir(join(work, "onnx"), { recursive: true });
-  try {
+  const built = { overwrite: options.overwrite ?? false, marker: MARKER, what: "test classifier" };
+  await writeBuiltFolder(dir, built, async (work) => {
     const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
     await writeFile(join(work, "config.json"), json(classifierConfig()));
     await writeFile(join(work, "tokenizer.json"), json(classifierTokenizerJson()));
     await writeFile(join(work, "tokenizer_config.json"), json(classifierTokenizerConfig()));
     const model = onnx.ModelProto.encode(buildClassifierModel()).finish();
     await writeFile(join(work, CLASSIFIER_MODEL_FILE), model);
-    if (replace) await rm(dir, { recursive: true, force: true });
-    await mkdir(dirname(dir), { recursive: true });
-    await rename(work, dir);
-  } catch (error) {
-    await rm(work, { recursive: true, force: true });
-    throw error;
-  }
+  });
   return dir;
 }

@@ -6,13 +6,14 @@
  * never leaves something that looks like a complete model.
  */
 import { createWriteStream } from "node:fs";
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { finished } from "node:stream/promises";
 import type { onnx as Onnx } from "onnx-proto";
 import onnxProto from "onnx-proto";
 import { InputError } from "../../errors.js";
+import { writeBuiltFolder } from "./folder.js";
 import { buildDecoderModel } from "./graph.js";
 import { type Qwen3Shape, resolveShape, type TestModelShapeName } from "./shapes.js";
 import {
@@ -25,6 +26,9 @@ import {
 } from "./weights.js";
 
 const { onnx } = onnxProto;
+
+/** The config.json key that marks a folder this module built. */
+const MARKER = "deepconf_test_model";
 
 export const MODEL_FILE = "onnx/model.onnx";
 export const MODEL_DATA_FILE = "onnx/model.onnx_data";
@@ -105,7 +109,7 @@ export function qwen3Config(
     ...(externalData
       ? { "transformers.js_config": { use_external_data_format: { "model.onnx": 1 } } }
       : {}),
-    deepconf_test_model: { shape: marker.shape, seed: marker.seed, note: "random weights" },
+    [MARKER]: { shape: marker.shape, seed: marker.seed, note: "random weights" },
   };
 }
 
@@ -183,40 +187,12 @@ function inlineWeights(specs: WeightSpec[], seed: number): Onnx.ITensorProto[] {
   });
 }
 
-/** Reads the marker of a test model this module wrote, or null. */
-async function testModelMarker(dir: string): Promise<unknown> {
-  try {
-    const config = JSON.parse(await readFile(join(dir, "config.json"), "utf8"));
-    return (config as { deepconf_test_model?: unknown }).deepconf_test_model ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Whether `dir` must be removed before the finished build is renamed onto it. Only an empty
- * folder or (with overwrite) a test model this module wrote may be replaced.
- */
-async function mustReplace(dir: string, overwrite: boolean): Promise<boolean> {
-  const entries = await readdir(dir).catch(() => null);
-  if (entries === null) return false;
-  if (entries.length === 0) return true;
-  const ours = (await testModelMarker(dir)) !== null;
-  if (overwrite && ours) return true;
-  throw new InputError(
-    ours
-      ? `${dir} already holds a test model; pass overwrite to replace it`
-      : `${dir} already exists and is not a test model built by deepconf; refusing to replace it`,
-  );
-}
-
 export async function buildTestModel(
   options: BuildTestModelOptions,
 ): Promise<BuildTestModelResult> {
   const shape = resolveShape(options.shape);
   assertSeed(options.seed);
   const dir = resolve(options.out);
-  const replace = await mustReplace(dir, options.overwrite ?? false);
   const specs = weightSpecs(shape);
   const parameters = parameterCount(shape);
   const externalData =
@@ -227,10 +203,8 @@ export async function buildTestModel(
     throw new InputError(`${options.shape} is too large for one protobuf file: use external data`);
   }
 
-  const work = join(dirname(dir), `.${basename(dir)}.partial-${process.pid}`);
-  await rm(work, { recursive: true, force: true });
-  await mkdir(join(work, "onnx"), { recursive: true });
-  try {
+  const built = { overwrite: options.overwrite ?? false, marker: MARKER, what: "test model" };
+  await writeBuiltFolder(dir, built, async (work) => {
     const weights = externalData
       ? await writeExternalWeights(join(work, MODEL_DATA_FILE), specs, options.seed)
       : inlineWeights(specs, options.seed);
@@ -248,14 +222,7 @@ export async function buildTestModel(
     await writeFile(join(work, "generation_config.json"), json(QWEN3_GENERATION_CONFIG));
     const config = qwen3Config(shape, { shape: options.shape, seed: options.seed }, externalData);
     await writeFile(join(work, "config.json"), json(config));
-
-    if (replace) await rm(dir, { recursive: true, force: true });
-    await mkdir(dirname(dir), { recursive: true });
-    await rename(work, dir);
-  } catch (error) {
-    await rm(work, { recursive: true, force: true });
-    throw error;
-  }
+  });
 
   const names = [
     "config.json",

@@ -156,24 +156,14 @@ function userPatterns(field: string, sources: unknown): RefusalPattern[] {
 
 interface Hit {
   pattern: RefusalPattern;
+  start: number;
   end: number;
-}
-
-function firstMatch(
-  patterns: readonly RefusalPattern[],
-  text: string,
-): { pattern: RefusalPattern; index: number } | null {
-  for (const pattern of patterns) {
-    const match = pattern.regex.exec(text);
-    if (match) return { pattern, index: match.index };
-  }
-  return null;
 }
 
 function firstHit(patterns: readonly RefusalPattern[], text: string): Hit | null {
   for (const pattern of patterns) {
     const match = pattern.regex.exec(text);
-    if (match) return { pattern, end: match.index + match[0].length };
+    if (match) return { pattern, start: match.index, end: match.index + match[0].length };
   }
   return null;
 }
@@ -277,14 +267,15 @@ export class RefusalDetector {
     /** A sentence that does not decline, or what follows "but" in one that does. */
     const weigh = (unit: string, listItem: boolean, tail: boolean) => {
       // A conditional ("If you're in pain, some options:") introduces an alternative.
-      const framed = SAFE.test(unit) || conditional(unit);
+      const isConditional = conditional(unit);
+      const framed = SAFE.test(unit) || isConditional;
       const safe = framed || (listItem && introSafe);
       if (!listItem) introSafe = framed;
       // "here's how to stay safe" and "If you are locked out of your own account, here's how"
       // offer safe material; "here's how: 1. ..." hands over what was asked.
-      const complyHit = conditional(unit) ? null : firstMatch(this.complies, unit);
-      if (complyHit && !SAFE.test(unit.slice(complyHit.index))) comply ??= complyHit.pattern.id;
-      if (!(listItem && introSafe) && !conditional(unit) && QUANTITY.test(unit)) quantities++;
+      const complyHit = isConditional ? null : firstHit(this.complies, unit);
+      if (complyHit && !SAFE.test(unit.slice(complyHit.start))) comply ??= complyHit.pattern.id;
+      if (!(listItem && introSafe) && !isConditional && QUANTITY.test(unit)) quantities++;
       const hit = firstHit(this.pivots, unit);
       if (hit) {
         pivot ??= hit.pattern.id;
